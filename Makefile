@@ -1,0 +1,42 @@
+# Thin by design: the benchmark list comes from the registry (one folder per benchmark), and
+# each target is one line that calls a strict script. `make help` lists everything.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+export PYTHON
+
+BENCHMARKS := $(shell PYTHONPATH=. $(PYTHON) -m harness names)
+VENV := .venv/bin/python
+
+.PHONY: help all list summary demo test bench venv $(BENCHMARKS)
+
+help:
+	@echo "usage: make <target> [SCENARIO=..] [N_COUNT=..] [DATA_TYPE=..] [DEVICE=..] [MODE=..]"
+	@echo "benchmarks: $(BENCHMARKS)"
+	@echo "  make <benchmark>  build or reuse its environment, fetch and verify artifacts, run, score, verdict"
+	@echo "  make all          every benchmark; goes on past a failure, exits non-zero at the end"
+	@echo "  make demo         the whole pipeline on generated data and random weights (no accuracy claim)"
+	@echo "  make test         the test suite        make bench    performance ratios (bench/)"
+	@echo "  make list         benchmarks, aliases, artifacts    make summary   latest result per benchmark"
+
+$(BENCHMARKS): %:
+	bash scripts/build_env.sh $* && bash scripts/eval.sh $*
+
+all:
+	bash scripts/run_all.sh $(BENCHMARKS)
+
+list summary:
+	PYTHONPATH=. $(PYTHON) -m harness $@
+
+venv:
+	bash scripts/build_dev_env.sh
+
+demo: venv
+	bash scripts/build_env.sh resnet && bash scripts/demo.sh resnet
+
+test: venv
+	$(VENV) -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	bash bench/run_all.sh

@@ -1,0 +1,1 @@
+"""The shared core of the harness: no benchmark-specific code lives here."""

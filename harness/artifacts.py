@@ -1,0 +1,166 @@
+"""Make every artifact of a benchmark present and verified, or say exactly what to do.
+
+An artifact is verified against its declared checksum before anything loads it. A manifest
+(``MANIFEST=path.json``) replaces declared artifacts by name with local files and their checksums;
+the demo and the tests use one to point at generated fixtures::
+
+    {"demo": true, "artifacts": {"weights": {"path": "model.pt", "sha256": "..."}}}
+
+Relative manifest paths are taken from the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import fetch
+from .declaration import Artifact, Benchmark
+from .errors import MissingArtifactError
+
+UNPACKED_MARKER = ".unpacked"
+
+
+@dataclass
+class Resolved:
+    name: str
+    path: Path
+    digests: dict[str, str] = field(default_factory=dict)
+    origin: str = "declared"  # declared | manifest
+
+
+def load_manifest(path: str | None) -> dict:
+    if not path:
+        return {}
+    with open(path) as handle:
+        manifest = json.load(handle)
+    base = Path(path).parent
+    for entry in manifest.get("artifacts", {}).values():
+        entry["path"] = str((base / entry["path"]).resolve())
+    return manifest
+
+
+def _digests(art: Artifact, path: Path) -> dict[str, str]:
+    fetch.verify(path, sha256=art.sha256, md5=art.md5, size=art.size)
+    return {k: v for k, v in (("sha256", art.sha256), ("md5", art.md5)) if v}
+
+
+def _instruction(art: Artifact, where: Path) -> str:
+    if art.manual:
+        return f"{art.name}: {art.manual.format(path=where)}"
+    sources = ", ".join(art.sources) or "no public source"
+    return f"{art.name}: missing {where} (fetch it from {sources}, or run without OFFLINE=1)"
+
+
+def _unpack(archive: Path, target: Path) -> None:
+    """Unpack into a sibling temporary folder, then rename: a cut never leaves half a dataset."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="data")
+        (tmp / UNPACKED_MARKER).write_text(archive.name + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _extract_member(archive: Path, member: str, out: Path) -> None:
+    with tarfile.open(archive) as tar:
+        source = tar.extractfile(member)
+        if source is None:
+            raise MissingArtifactError(f"{archive} has no file {member!r}; is it the right archive?")
+        tmp = out.with_name(out.name + ".part")
+        with tmp.open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+    tmp.replace(out)
+
+
+def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str]) -> Resolved | None:
+    path = data_dir / art.path
+    if art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir()):
+        return Resolved(art.name, data_dir / art.unpack, {}, "declared")  # unpacked earlier or by hand
+    if art.member and (data_dir / art.member[1]).is_file():
+        out = data_dir / art.member[1]
+        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256")})
+    if not path.is_file():
+        if art.manual or not art.sources:
+            problems.append(_instruction(art, path))
+            return None
+        last_error = None
+        for url in art.sources:
+            try:
+                fetch.download(url, path, sha256=art.sha256, md5=art.md5, size=art.size, offline=offline)
+                break
+            except fetch.OfflineError:
+                problems.append(_instruction(art, path) + " [OFFLINE=1]")
+                return None
+            except fetch.FetchError as exc:
+                last_error = exc
+        else:
+            problems.append(f"{art.name}: every source failed; last: {last_error}")
+            return None
+    try:
+        digests = _digests(art, path)
+    except fetch.FetchError as exc:
+        problems.append(f"{art.name}: {exc}. Delete the file to fetch it again.")
+        return None
+    if art.unpack:
+        _unpack(path, data_dir / art.unpack)
+        return Resolved(art.name, data_dir / art.unpack, digests)
+    if art.member:
+        out = data_dir / art.member[1]
+        _extract_member(path, art.member[0], out)
+        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256"), **digests})
+    return Resolved(art.name, path, digests)
+
+
+def _from_manifest(name: str, entry: dict, problems: list[str]) -> Resolved | None:
+    path = Path(entry["path"])
+    if path.is_dir():
+        return Resolved(name, path, {}, "manifest")
+    try:
+        fetch.verify(path, sha256=entry.get("sha256"), md5=entry.get("md5"), size=entry.get("size"))
+    except (fetch.FetchError, FileNotFoundError) as exc:
+        problems.append(f"{name}: {exc}")
+        return None
+    return Resolved(name, path, {k: entry[k] for k in ("sha256", "md5") if entry.get(k)}, "manifest")
+
+
+def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict) -> dict[str, Resolved]:
+    """Every artifact present and verified, or one MissingArtifactError listing all that are not."""
+    overrides = manifest.get("artifacts", {})
+    problems: list[str] = []
+    resolved: dict[str, Resolved] = {}
+    for art in bench.artifacts:
+        if art.name in overrides:
+            item = _from_manifest(art.name, overrides[art.name], problems)
+        else:
+            item = _ensure(art, Path(data_dir), offline, problems)
+        if item is not None:
+            resolved[art.name] = item
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise MissingArtifactError(f"{bench.id}: {len(problems)} artifact(s) not available:\n{lines}")
+    return resolved
+
+
+def presence(bench: Benchmark, data_dir: str) -> dict[str, bool]:
+    """Which artifacts are on disk (without hashing), for ``harness list``."""
+    root = Path(data_dir)
+    out = {}
+    for art in bench.artifacts:
+        here = (root / art.path).is_file()
+        if art.unpack:
+            here = here or (root / art.unpack).is_dir()
+        if art.member:
+            here = here or (root / art.member[1]).is_file()
+        out[art.name] = here
+    return out

@@ -1,0 +1,155 @@
+"""``python -m harness``: run, score, list, build environments, summarise.
+
+Exit codes: 0 success (a run: PASS), 1 FAIL or a failed step, 2 a bad value or name,
+3 a missing artifact (the message says what to do), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import config as run_config
+from . import registry
+from .declaration import load_object
+from .errors import HarnessError, UsageError
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    for key, env in run_config.SETTINGS.items():
+        flag = "--" + key.replace("_", "-")
+        if key == "offline":
+            parser.add_argument(flag, dest=key, action="store_const", const="1", help=f"as {env}=1")
+        else:
+            parser.add_argument(flag, dest=key, metavar=env, help=f"overrides ${env}")
+
+
+def _flags(args) -> dict:
+    return {k: getattr(args, k, None) for k in run_config.SETTINGS}
+
+
+def cmd_run(args) -> int:
+    from .run import evaluate
+
+    bench = registry.get(args.benchmark)
+    return evaluate(bench, run_config.resolve(bench, _flags(args)))
+
+
+def cmd_demo(args) -> int:
+    from .run import evaluate
+
+    bench = registry.get(args.benchmark)
+    if not bench.demo:
+        raise UsageError(f"{bench.id} has no demo yet")
+    env = dict(os.environ)
+    data_dir = Path(env.get("DATA_DIR") or registry.ROOT / "data")
+    folder = data_dir / "demo" / bench.id
+    print(f"== generating the {bench.id} demo fixture in {folder} (random weights, synthetic data)")
+    manifest = load_object(bench.demo)(folder)
+    env.update(MANIFEST=str(manifest), N_COUNT=env.get("N_COUNT") or str(_fixture_count(manifest)),
+               DEVICE=env.get("DEVICE") or "cpu")
+    return evaluate(bench, run_config.resolve(bench, _flags(args), env))
+
+
+def _fixture_count(manifest: Path) -> int:
+    import json
+
+    entries = json.loads(manifest.read_text())
+    return int(entries.get("count") or sum(1 for _ in (manifest.parent / "val_map.txt").open()))
+
+
+def cmd_accuracy(args) -> int:
+    bench = registry.get(args.benchmark)
+    if not bench.accuracy_command:
+        raise UsageError(f"{bench.id} has no accuracy command yet")
+    return load_object(bench.accuracy_command)(args.rest)
+
+
+def cmd_list(args) -> int:
+    from .artifacts import presence
+    from .verdict import format_table
+
+    data_dir = os.environ.get("DATA_DIR") or str(registry.ROOT / "data")
+    body = []
+    for bench in registry.all_benchmarks():
+        here = presence(bench, data_dir)
+        arts = ", ".join(f"{name} {'present' if ok else 'missing'}" for name, ok in here.items())
+        body.append((bench.make_name, bench.id, ", ".join(bench.aliases), "|".join(bench.scenarios), arts))
+    print(format_table(("make", "id", "aliases", "scenarios", f"artifacts in {data_dir}"), body))
+    return 0
+
+
+def cmd_names(args) -> int:
+    print(" ".join(registry.make_names()))
+    return 0
+
+
+def cmd_env(args) -> int:
+    from . import envs
+
+    env = dict(os.environ)
+    if args.requirements:
+        path = Path(args.path or registry.ROOT / ".venv")
+        envs.ensure(Path(args.requirements).resolve(), path.resolve(), env)
+        return 0
+    if not args.benchmark:
+        raise UsageError("name a benchmark (python -m harness env resnet) or give --requirements")
+    bench = registry.get(args.benchmark)
+    path = envs.env_root(env) / bench.id
+    if args.python_path:
+        python = Path(sys.executable) if envs.manager_of(env) == "none" else envs.python_in(path)
+        if not python.exists():
+            raise HarnessError(f"no environment for {bench.id} at {path}: run "
+                               f"`bash scripts/build_{bench.make_name}_env.sh` (or `make {bench.make_name}`).")
+        print(python)
+        return 0
+    envs.ensure(registry.ROOT / bench.requirements, path, env)
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from .summary import render
+
+    print(render(os.environ.get("LOG_DIR") or str(registry.ROOT / "logs")))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    sub = top.add_subparsers(dest="command", required=True)
+    for name, func, text in (("run", cmd_run, "evaluate a benchmark under LoadGen and judge it"),
+                             ("demo", cmd_demo, "the whole pipeline on generated data and random weights")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("benchmark")
+        _add_run_flags(p)
+        p.set_defaults(func=func)
+    p = sub.add_parser("accuracy", help="score an accuracy log with the upstream script's flags",
+                       add_help=False)
+    p.add_argument("benchmark")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_accuracy)
+    p = sub.add_parser("env", help="build or reuse a benchmark's environment")
+    p.add_argument("benchmark", nargs="?")
+    p.add_argument("--python-path", action="store_true", help="print the environment's python")
+    p.add_argument("--requirements", help="build from this requirements file instead")
+    p.add_argument("--path", help="where to build it (with --requirements)")
+    p.set_defaults(func=cmd_env)
+    for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
+                             ("names", cmd_names, "the make target of every benchmark"),
+                             ("summary", cmd_summary, "latest result per benchmark")):
+        sub.add_parser(name, help=text).set_defaults(func=func)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

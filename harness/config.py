@@ -1,0 +1,161 @@
+"""The run configuration: benchmark defaults < environment variables < command-line flags.
+
+Every value is read here, at the edge, and validated before any heavy work starts; nothing deeper
+in the harness reads the environment. A bad value raises UsageError naming the variable (or flag),
+the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .declaration import SCENARIOS, Benchmark
+from .errors import UsageError
+from .registry import ROOT
+
+MODES = ("accuracy", "performance")
+DATA_TYPE_ALIASES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+SCENARIO_ALIASES = {s.lower(): s for s in SCENARIOS}
+MAX_BATCH_SIZE = 4096
+
+# Each setting: its environment variable and its flag (argparse dest is the field name).
+SETTINGS = {
+    "scenario": "SCENARIO",
+    "n_count": "N_COUNT",
+    "data_type": "DATA_TYPE",
+    "device": "DEVICE",
+    "mode": "MODE",
+    "backend": "BACKEND",
+    "batch_size": "BATCH_SIZE",
+    "data_dir": "DATA_DIR",
+    "log_dir": "LOG_DIR",
+    "offline": "OFFLINE",
+    "manifest": "MANIFEST",
+    "workers": "WORKERS",
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    benchmark: str
+    scenario: str
+    n_count: int
+    data_type: str
+    device: str
+    mode: str
+    backend: str
+    batch_size: int
+    data_dir: str
+    log_dir: str
+    offline: bool
+    manifest: str | None
+    workers: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        width = max(len(k) for k in SETTINGS)
+        lines = [f"  {'benchmark':<{width}}  {self.benchmark}"]
+        for key, env in SETTINGS.items():
+            lines.append(f"  {key:<{width}}  {getattr(self, key)!s:<24} ({env})")
+        return "\n".join(lines)
+
+
+def _source(key: str, flags: dict, env: dict) -> tuple[str | None, str]:
+    """The raw value of a setting and the name to blame if it is wrong (flag beats environment)."""
+    if flags.get(key) is not None:
+        return str(flags[key]), "--" + key.replace("_", "-")
+    var = SETTINGS[key]
+    if env.get(var, "") != "":
+        return env[var], var
+    return None, var
+
+
+def _bad(name: str, value: str, allowed: str) -> UsageError:
+    return UsageError(f"{name}={value!r} is not valid: {allowed}.")
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    if not re.fullmatch(r"[0-9]+", value.strip()):
+        raise _bad(name, value, f"use a whole number from {low} to {high}")
+    number = int(value)
+    if not low <= number <= high:
+        raise _bad(name, value, f"use a whole number from {low} to {high}")
+    return number
+
+
+def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None) -> RunConfig:
+    """Merge defaults, environment and flags for ``bench``; validate every value."""
+    flags = flags or {}
+    env = dict(os.environ) if env is None else env
+
+    def get(key):
+        return _source(key, flags, env)
+
+    raw, name = get("scenario")
+    scenario = bench.default_scenario if raw is None else SCENARIO_ALIASES.get(raw.lower())
+    if scenario not in bench.scenarios:
+        raise _bad(name, raw, f"{bench.id} runs {'|'.join(bench.scenarios)}")
+
+    raw, name = get("n_count")
+    n_count = bench.total_count if raw is None else _int(name, raw, 1, bench.total_count)
+
+    raw, name = get("data_type")
+    data_type = "float32" if raw is None else DATA_TYPE_ALIASES.get(raw.lower(), raw.lower())
+    if data_type not in bench.data_types:
+        spellings = "|".join(bench.data_types)
+        raise _bad(name, raw, f"{bench.id} accepts {spellings} (fp32, fp16, bf16 also accepted)")
+
+    raw, name = get("device")
+    device = "auto" if raw is None else raw.strip().lower()
+    if not re.fullmatch(r"auto|cpu|cuda(:[0-9]+)?", device):
+        raise _bad(name, raw, "use cpu, cuda, cuda:N (N a GPU index) or auto (cuda:0 when present, else cpu)")
+
+    raw, name = get("mode")
+    mode = "accuracy" if raw is None else raw.strip().lower()
+    if mode not in MODES:
+        raise _bad(name, raw, "use accuracy or performance")
+
+    raw, name = get("backend")
+    backend = "reference" if raw is None else raw.strip()
+    if backend != "reference" and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", backend):
+        raise _bad(name, raw, "use 'reference' or a class as package.module:ClassName")
+
+    raw, name = get("batch_size")
+    batch_size = bench.default_batch_size if raw is None else _int(name, raw, 1, MAX_BATCH_SIZE)
+
+    data_dir = _directory(get("data_dir"), ROOT / "data")
+    log_dir = _directory(get("log_dir"), ROOT / "logs")
+
+    raw, name = get("offline")
+    if raw is not None and raw.strip().lower() not in ("0", "1", "true", "false", "yes", "no"):
+        raise _bad(name, raw, "use 1 (never open a connection) or 0")
+    offline = raw is not None and raw.strip().lower() in ("1", "true", "yes")
+
+    raw, name = get("manifest")
+    manifest = None
+    if raw is not None:
+        path = Path(raw).expanduser().resolve()
+        if not path.is_file():
+            raise _bad(name, raw, "give the path of an existing artifact manifest (JSON)")
+        manifest = str(path)
+
+    raw, name = get("workers")
+    workers = (os.cpu_count() or 1) if raw is None else _int(name, raw, 1, 256)
+
+    return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
+                     data_dir, log_dir, offline, manifest, workers)
+
+
+def _directory(source: tuple[str | None, str], default: Path) -> str:
+    raw, name = source
+    if raw is None:
+        return str(default)
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _bad(name, raw, "give a directory, not a file")
+    return str(path.resolve())

@@ -1,0 +1,160 @@
+"""One isolated Python environment per benchmark, built from its pinned requirements file.
+
+ENV_MANAGER picks how: ``uv`` (default; fetched from PyPI into a tools folder if not on PATH),
+``venv`` (python -m venv + pip), ``conda`` (when conda is installed) or ``none`` (use the current
+interpreter, as CI and containers do; its packages are checked against the pins). An environment
+whose requirements, manager and interpreter have not changed is not rebuilt: a stamp file inside
+it records them. Standard library only: this runs before the environment exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from .errors import HarnessError, UsageError
+from .registry import ROOT
+
+MANAGERS = ("uv", "venv", "conda", "none")
+UV_VERSION = "0.13.9"
+STAMP = ".harness-env.json"
+
+
+def env_root(env: dict) -> Path:
+    return Path(env.get("ENV_DIR") or ROOT / ".envs").resolve()
+
+
+def manager_of(env: dict) -> str:
+    manager = (env.get("ENV_MANAGER") or "uv").strip().lower()
+    if manager not in MANAGERS:
+        raise UsageError(f"ENV_MANAGER={manager!r} is not valid: use {', '.join(MANAGERS)}.")
+    return manager
+
+
+def python_in(path: Path) -> Path:
+    return path / "bin" / "python"
+
+
+def requirement_pins(requirements: Path) -> dict[str, str]:
+    """``{name: version}`` of the ``name==version`` lines, following ``-r other.txt`` includes."""
+    pins: dict[str, str] = {}
+    for line in requirements.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            pins.update(requirement_pins(requirements.parent / line[3:].strip()))
+        elif m := re.fullmatch(r"([A-Za-z0-9_.\-\[\],]+?)(\[[^\]]*\])?==([^\s;]+)", line):
+            pins[m.group(1).lower()] = m.group(3)
+    return pins
+
+
+def _fingerprint(requirements: Path, manager: str, python: str) -> dict:
+    digest = hashlib.sha256()
+    for name, version in sorted(requirement_pins(requirements).items()):
+        digest.update(f"{name}=={version}\n".encode())
+    digest.update(requirements.read_bytes())
+    return {"requirements": str(requirements.relative_to(ROOT)), "sha256": digest.hexdigest(),
+            "manager": manager, "python": python}
+
+
+def _run(cmd: list[str], what: str) -> None:
+    print("   $ " + " ".join(cmd), flush=True)
+    done = subprocess.run(cmd)
+    if done.returncode != 0:
+        raise HarnessError(f"{what} failed (exit {done.returncode}): {' '.join(cmd)}")
+
+
+def pip_find_links() -> list[str]:
+    """find-links folders configured for pip on this machine; uv does not read pip's configuration."""
+    try:
+        out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    links = []
+    for line in out.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith("find-links"):
+            links.extend(v for v in value.strip().strip("'\"").split() if v)
+    return list(dict.fromkeys(links))
+
+
+def uv_executable(root: Path) -> str:
+    found = shutil.which("uv")
+    if found:
+        return found
+    tools = root / ".tools"
+    uv = tools / "bin" / "uv"
+    if not uv.exists():
+        print(f"== installing uv {UV_VERSION} into {tools}")
+        _run([sys.executable, "-m", "venv", str(tools)], "creating the tools environment")
+        _run([str(python_in(tools)), "-m", "pip", "install", "-q", f"uv=={UV_VERSION}"], "installing uv")
+    return str(uv)
+
+
+def _create(manager: str, path: Path, requirements: Path, root: Path) -> None:
+    links = [arg for link in pip_find_links() for arg in ("--find-links", link)]
+    if manager == "uv":
+        uv = uv_executable(root)
+        _run([uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(path)], "uv venv")
+        _run([uv, "pip", "install", "-q", "--python", str(python_in(path)), *links, "-r", str(requirements)],
+             "installing the requirements with uv")
+    elif manager == "venv":
+        _run([sys.executable, "-m", "venv", str(path)], "python -m venv")
+        _run([str(python_in(path)), "-m", "pip", "install", "-q", "-r", str(requirements)],
+             "installing the requirements with pip")
+    else:
+        conda = shutil.which("conda") or shutil.which("mamba") or shutil.which("micromamba")
+        if not conda:
+            raise HarnessError("ENV_MANAGER=conda but no conda, mamba or micromamba is on PATH; "
+                               "install one, or use ENV_MANAGER=uv (the default).")
+        version = ".".join(map(str, sys.version_info[:2]))
+        _run([conda, "create", "-y", "-q", "-p", str(path), f"python={version}", "pip"], "conda create")
+        _run([str(python_in(path)), "-m", "pip", "install", "-q", "-r", str(requirements)],
+             "installing the requirements with pip")
+
+
+def check_current(requirements: Path) -> list[str]:
+    """Pins the current interpreter does not satisfy (ENV_MANAGER=none)."""
+    wrong = []
+    for name, version in requirement_pins(requirements).items():
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            wrong.append(f"{name}=={version} (not installed)")
+            continue
+        if have.split("+")[0] != version.split("+")[0]:
+            wrong.append(f"{name}=={version} (have {have})")
+    return wrong
+
+
+def ensure(requirements: Path, path: Path, env: dict) -> Path:
+    """Build or reuse the environment at ``path``; returns its python."""
+    manager = manager_of(env)
+    if manager == "none":
+        wrong = check_current(requirements)
+        if wrong:
+            raise HarnessError(f"ENV_MANAGER=none: {sys.executable} lacks pinned packages of "
+                               f"{requirements.name}: {', '.join(wrong)}")
+        print(f"== using the current interpreter {sys.executable} (ENV_MANAGER=none)")
+        return Path(sys.executable)
+    stamp = path / STAMP
+    wanted = _fingerprint(requirements, manager, sys.version.split()[0])
+    if stamp.is_file() and json.loads(stamp.read_text()) == wanted and python_in(path).exists():
+        print(f"== environment {path} is up to date ({requirements.name}, {manager})")
+        return python_in(path)
+    print(f"== building environment {path} from {requirements.name} with {manager}")
+    if stamp.exists():
+        stamp.unlink()  # a half-updated environment must not look complete
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _create(manager, path, requirements, env_root(env))
+    tmp = stamp.with_suffix(".tmp")
+    tmp.write_text(json.dumps(wanted, indent=2) + "\n")
+    os.replace(tmp, stamp)
+    return python_in(path)

@@ -1,0 +1,45 @@
+"""Where a result came from: harness revision, package versions, machine."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from importlib import metadata
+
+from .registry import ROOT
+
+PACKAGES = ("mlcommons-loadgen", "numpy", "torch", "pillow", "opencv-python-headless", "transformers")
+
+
+def git_revision() -> dict:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10)
+
+    try:
+        head = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": "unknown", "dirty": None}
+    if head.returncode != 0:
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    versions = {}
+    for name in (*PACKAGES, *extra):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def describe() -> dict:
+    return {
+        "harness": git_revision(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+    }

@@ -1,0 +1,179 @@
+"""The only code that speaks LoadGen (the pinned ``mlcommons-loadgen`` wheel, imported as ``mlperf_loadgen``).
+
+Contracts it drives, one implementation each per benchmark:
+
+- Dataset (the QSL side): ``load(indices)`` / ``unload(indices)`` bring preprocessed samples in
+  and out of memory; LoadGen calls them from its own thread, before and after issuing a set.
+- Backend (the SUT side): ``predict(indices) -> list[np.ndarray]``, one array per index, in order.
+  It is called from one worker thread only, with at most ``batch_size`` indices.
+- Codec: ``encode(array) -> bytes``; the same codec decodes the accuracy log for scoring.
+
+One LoadGen test per process: LoadGen 4.1 counts user-conf loads per process and logs an
+``error_invalid_config`` into every later test of the same process.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SERVER_ACCURACY_QPS = 1e6  # accuracy runs are not about latency: issue everything at once
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    loadgen_model: str
+    scenario: str
+    mode: str  # "accuracy" | "performance"
+    total_count: int
+    performance_count: int
+    batch_size: int
+    outdir: Path
+    user_conf: Path
+    report_tokens: bool = False  # LLMs: n_tokens on every response, first token before completion
+
+
+@dataclass
+class RunStats:
+    issued: int = 0
+    completed: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class RunnerError(RuntimeError):
+    pass
+
+
+def build_test_settings(lg, settings: RunnerSettings):
+    """TestSettings from the embedded v4.1 mlperf.conf, then our user.conf, then the run's needs."""
+    ts = lg.TestSettings()
+    rc = ts.FromConfig("", settings.loadgen_model, settings.scenario, True)
+    if rc != 0:
+        raise RunnerError(f"LoadGen rejected its embedded mlperf.conf for {settings.loadgen_model} (rc {rc})")
+    rc = ts.FromConfig(str(settings.user_conf), settings.loadgen_model, settings.scenario, False)
+    if rc != 0:
+        why = "cannot be opened" if rc == -2 else "has a line LoadGen cannot parse (write 'key = value' "\
+              "with spaces around '=', comments on their own line)"
+        raise RunnerError(f"LoadGen user conf {settings.user_conf} {why} (rc {rc})")
+    ts.scenario = getattr(lg.TestScenario, settings.scenario)
+    ts.mode = lg.TestMode.AccuracyOnly if settings.mode == "accuracy" else lg.TestMode.PerformanceOnly
+    if settings.mode == "accuracy" and settings.scenario == "Server":
+        ts.server_target_qps = SERVER_ACCURACY_QPS
+    if 0 < settings.total_count < ts.performance_sample_count_override:
+        ts.performance_sample_count_override = settings.total_count
+    return ts
+
+
+class _Worker:
+    """Takes issued queries off LoadGen's thread, batches them and completes them."""
+
+    def __init__(self, lg, backend, codec, settings: RunnerSettings, stats: RunStats):
+        self.lg, self.backend, self.codec, self.settings, self.stats = lg, backend, codec, settings, stats
+        self.inbox: queue.Queue = queue.Queue()
+        self.thread = threading.Thread(target=self._loop, name="harness-sut", daemon=True)
+
+    def issue(self, query_samples) -> None:
+        self.inbox.put(list(query_samples))
+
+    def stop(self) -> None:
+        self.inbox.put(None)
+        self.thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            item = self.inbox.get()
+            if item is None:
+                return
+            pending = list(item)
+            while len(pending) < self.settings.batch_size:  # Server/SingleStream: gather what is waiting
+                try:
+                    more = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.inbox.put(None)
+                    break
+                pending.extend(more)
+            for start in range(0, len(pending), self.settings.batch_size):
+                self._complete(pending[start:start + self.settings.batch_size])
+
+    def _complete(self, samples) -> None:
+        self.stats.issued += len(samples)
+        indices = [s.index for s in samples]
+        try:
+            outputs = self.backend.predict(indices)
+            if len(outputs) != len(samples):
+                raise RunnerError(f"backend returned {len(outputs)} outputs for {len(samples)} samples")
+            payloads = [self.codec.encode(out) for out in outputs]
+        except Exception:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
+            self.stats.errors.append(traceback.format_exc())
+            payloads, outputs = [b""] * len(samples), [np.zeros(0)] * len(samples)
+        self._send(samples, payloads, outputs)
+        self.stats.completed += len(samples)
+        self.stats.batches += 1
+
+    def _send(self, samples, payloads, outputs) -> None:
+        lg = self.lg
+        buffer = np.frombuffer(b"".join(payloads), dtype=np.uint8)  # alive until Complete returns
+        base = buffer.ctypes.data if buffer.size else 0
+        offsets = np.cumsum([0] + [len(p) for p in payloads])
+        responses = []
+        for i, sample in enumerate(samples):
+            size = len(payloads[i])
+            ptr = base + int(offsets[i]) if size else 0
+            if self.settings.report_tokens:
+                n_tokens = max(int(np.asarray(outputs[i]).size), 1)
+                if self.settings.scenario != "Offline":
+                    first = payloads[i][: np.dtype(self.codec.dtype).itemsize] if size else b""
+                    first_buffer = np.frombuffer(first, dtype=np.uint8)
+                    lg.FirstTokenComplete([lg.QuerySampleResponse(
+                        sample.id, first_buffer.ctypes.data if first else 0, len(first))])
+                responses.append(lg.QuerySampleResponse(sample.id, ptr, size, n_tokens))
+            else:
+                responses.append(lg.QuerySampleResponse(sample.id, ptr, size))
+        lg.QuerySamplesComplete(responses)
+        del buffer
+
+
+def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
+    """Run one LoadGen test; the four LoadGen logs land in ``settings.outdir``.
+
+    Raises RunnerError when the backend failed on any sample (after LoadGen has finished, so the
+    logs are complete), so a failing model never yields a verdict.
+    """
+    import mlperf_loadgen as lg
+
+    outdir = Path(settings.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)  # LoadGen does not create it and then silently runs nothing
+    ts = build_test_settings(lg, settings)
+    log_output = lg.LogOutputSettings()
+    log_output.outdir = str(outdir)
+    log_output.copy_summary_to_stdout = False
+    log_settings = lg.LogSettings()
+    log_settings.log_output = log_output
+    log_settings.enable_trace = False  # a trace costs ~270 B per sample and slows the run
+    no_audit = outdir / "audit.config.absent"  # a stray audit.config in the CWD must not change the run
+    if no_audit.exists():
+        raise RunnerError(f"{no_audit} exists; remove it (the harness passes this name to disable audits)")
+
+    stats = RunStats()
+    worker = _Worker(lg, backend, codec, settings, stats)
+    worker.thread.start()
+    sut = lg.ConstructSUT(worker.issue, lambda: None)
+    qsl = lg.ConstructQSL(settings.total_count, min(settings.performance_count, settings.total_count),
+                          dataset.load, dataset.unload)
+    try:
+        lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))
+    finally:
+        lg.DestroyQSL(qsl)
+        lg.DestroySUT(sut)
+        worker.stop()
+    if stats.errors:
+        raise RunnerError(f"the backend failed on {len(stats.errors)} batch(es); first error:\n{stats.errors[0]}")
+    return stats

@@ -1,0 +1,28 @@
+"""DEVICE and DATA_TYPE as torch objects, with a clear error when the device is not there."""
+
+from __future__ import annotations
+
+from .errors import UsageError
+
+
+def resolve_device(device: str):
+    import torch
+
+    if device == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(f"DEVICE={device!r} but this torch ({torch.__version__}) sees no CUDA device; "
+                             "use DEVICE=cpu, or install a CUDA build of torch in the environment.")
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise UsageError(f"DEVICE={device!r} but only {torch.cuda.device_count()} CUDA device(s) are "
+                             f"visible (cuda:0..cuda:{torch.cuda.device_count() - 1}).")
+        return torch.device(f"cuda:{index}")
+    return torch.device("cpu")
+
+
+def torch_dtype(data_type: str):
+    import torch
+
+    return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[data_type]

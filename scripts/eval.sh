@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Evaluate one benchmark in its environment: bash scripts/eval.sh <name> [run flags]
+# Overrides: SCENARIO N_COUNT DATA_TYPE DEVICE MODE BACKEND BATCH_SIZE DATA_DIR LOG_DIR OFFLINE.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+name="${1:?usage: eval.sh <benchmark> [flags]}"
+shift
+python="$(env_python "$name")"
+exec "$python" -m harness run "$name" "$@"

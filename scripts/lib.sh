@@ -1,0 +1,10 @@
+# Shared helpers for the entry scripts; sourced, never run. Strict mode is set by the caller.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+# The interpreter that builds environments: the harness core needs only the standard library.
+PYTHON="${PYTHON:-python3}"
+
+harness() { "$PYTHON" -m harness "$@"; }
+
+# The python of a benchmark's environment (the current interpreter when ENV_MANAGER=none).
+env_python() { harness env "$1" --python-path; }

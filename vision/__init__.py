@@ -1,0 +1,1 @@
+"""Vision benchmarks: one sub-package per benchmark."""

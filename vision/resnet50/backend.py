@@ -1,0 +1,35 @@
+"""The reference PyTorch backend: ResNet-50 v1.5, argmax of the logits as the predicted class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.torch_device import resolve_device, torch_dtype
+
+
+class ReferenceBackend:
+    """Loads the model once; ``predict(indices)`` returns one float32 class index per sample."""
+
+    def __init__(self, dataset, artifacts, config):
+        import torch
+
+        from .model import load
+
+        self.torch = torch
+        self.dataset = dataset
+        self.device = resolve_device(config.device)
+        self.dtype = torch_dtype(config.data_type)
+        try:
+            self.model = load(str(artifacts["weights"].path)).to(self.device, self.dtype)
+        except (RuntimeError, ValueError) as exc:
+            raise HarnessError(f"cannot load ResNet weights {artifacts['weights'].path}: {exc}") from None
+        print(f"   model on {self.device} in {config.data_type}")
+
+    def predict(self, indices) -> list[np.ndarray]:
+        torch = self.torch
+        batch = torch.from_numpy(self.dataset.batch(indices)).to(self.device, self.dtype)
+        with torch.inference_mode():
+            classes = self.model(batch).argmax(dim=1)
+        found = classes.to("cpu", torch.float32).numpy()
+        return [found[i : i + 1] for i in range(len(indices))]
