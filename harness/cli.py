@@ -64,7 +64,10 @@ def cmd_accuracy(args) -> int:
     bench = registry.get(args.benchmark)
     if not bench.accuracy_command:
         raise UsageError(f"{bench.id} has no accuracy command yet")
-    return load_object(bench.accuracy_command)(args.rest)
+    try:
+        return load_object(bench.accuracy_command)(args.rest)
+    except (ValueError, OSError) as exc:  # a broken or mismatched input file: say which, no traceback
+        raise HarnessError(str(exc)) from None
 
 
 def cmd_list(args) -> int:

@@ -1,0 +1,82 @@
+"""Run one LoadGen test through harness.runner with a null dataset and an echo backend, in its own
+process (LoadGen 4.1 allows one clean user-conf load per process), and print what happened as JSON.
+
+    python tests/loadgen_probe.py '{"scenario": "Offline", "total": 23, "psc": 5, "outdir": "..."}'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from harness import codecs, loadgen_logs, runner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class NullDataset:
+    def __init__(self):
+        self.loads, self.unloads = [], []
+
+    def load(self, indices):
+        self.loads.append(list(indices))
+
+    def unload(self, indices):
+        self.unloads.append(list(indices))
+
+
+class EchoBackend:
+    """Answers sample i with [i] (or ``tokens`` copies of i); raises on ``fail_on``."""
+
+    def __init__(self, tokens: int = 0, fail_on: int | None = None):
+        self.tokens, self.fail_on, self.batches = tokens, fail_on, []
+
+    def predict(self, indices):
+        self.batches.append(len(indices))
+        if self.fail_on in indices:
+            raise ValueError(f"backend failure on sample {self.fail_on}")
+        return [np.full(max(self.tokens, 1), i, dtype=np.float32) for i in indices]
+
+
+def one_test(spec: dict, outdir: Path) -> dict:
+    user_conf = Path(spec.get("user_conf") or ROOT / "loadgen" / "user.conf")
+    settings = runner.RunnerSettings(
+        loadgen_model=spec.get("model", "resnet50"), scenario=spec.get("scenario", "Offline"),
+        mode=spec.get("mode", "accuracy"), total_count=spec.get("total", 20),
+        performance_count=spec.get("psc", 1024), batch_size=spec.get("batch", 8), outdir=outdir,
+        user_conf=user_conf, report_tokens=bool(spec.get("tokens")))
+    dataset, backend = NullDataset(), EchoBackend(spec.get("tokens", 0), spec.get("fail_on"))
+    error = None
+    try:
+        runner.run(dataset, backend, codecs.FLOAT32, settings)
+    except runner.RunnerError as exc:
+        error = str(exc)
+    out = {"error": error, "loads": dataset.loads, "batches": backend.batches}
+    if (outdir / "mlperf_log_detail.txt").exists():
+        values, errors = loadgen_logs.read_detail(outdir / "mlperf_log_detail.txt")
+        out["detail"] = {k: v for k, v in values.items() if k.startswith(("effective_", "result_", "loadgen_"))}
+        out["errors"] = errors
+        out["files"] = sorted(p.name for p in outdir.iterdir())
+        out["trace_bytes"] = (outdir / "mlperf_log_trace.json").stat().st_size
+        out["accuracy_text"] = (outdir / "mlperf_log_accuracy.json").read_text()
+        out["entries"] = json.loads(out["accuracy_text"])
+    return out
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    if spec.get("cwd"):
+        os.chdir(spec["cwd"])
+    outdir = Path(spec["outdir"])
+    results = [one_test(spec, outdir / "first")]
+    if spec.get("second_test"):
+        results.append(one_test(spec, outdir / "second"))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
