@@ -59,7 +59,8 @@ def _fingerprint(requirements: Path, manager: str, python: str) -> dict:
     for name, version in sorted(requirement_pins(requirements).items()):
         digest.update(f"{name}=={version}\n".encode())
     digest.update(requirements.read_bytes())
-    return {"requirements": str(requirements.relative_to(ROOT)), "sha256": digest.hexdigest(),
+    name = str(requirements.relative_to(ROOT)) if requirements.is_relative_to(ROOT) else str(requirements)
+    return {"requirements": name, "sha256": digest.hexdigest(),
             "manager": manager, "python": python}
 
 
@@ -86,7 +87,8 @@ def pip_find_links() -> list[str]:
 
 
 def uv_executable(root: Path) -> str:
-    found = shutil.which("uv")
+    beside = Path(sys.executable).parent / "uv"  # the project environment ships uv
+    found = shutil.which("uv") or (str(beside) if beside.exists() else None)
     if found:
         return found
     tools = root / ".tools"

@@ -121,3 +121,18 @@ def test_a_missing_listed_image_stops_the_run(resnet_fixture, tmp_path):
     done = run(["bash", "scripts/eval_resnet.sh"], harness_env(tmp_path, MANIFEST=manifest, N_COUNT=8))
     assert done.returncode == 3, done.stdout + done.stderr
     assert "1 of 8 images" in done.stdout + done.stderr and "ILSVRC2012_val_99999999.JPEG" in done.stderr
+
+
+def test_performance_mode_runs_short_and_is_not_judged(resnet_fixture, tmp_path):
+    manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=FIXTURE_COUNT)
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=8, MODE="performance", SCENARIO="SingleStream")
+    done = run(["make", "resnet"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_dir = only_run_dir(tmp_path / "logs", "SingleStream")
+    result = json.loads((run_dir / "result.json").read_text())
+    assert result["verdict"] == "NOT JUDGED" and not (run_dir / "accuracy.txt").exists()
+    summary = result["loadgen"]["summary"]
+    assert summary["effective_test_mode"] == "PerformanceOnly" and summary["effective_min_duration_ms"] == 1000
+    assert summary["result_validity"] in ("VALID", "INVALID")
+    assert "short_run.conf" in result["loadgen"]["user_conf"]
+    assert "*.SingleStream.min_duration = 1000" in (run_dir / "user.conf").read_text()

@@ -1,0 +1,106 @@
+"""Artifacts: fetched from a real HTTP server on 127.0.0.1, verified, unpacked; manual and offline cases."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+
+import pytest
+from http_fixture import serve
+
+from harness import artifacts
+from harness.declaration import Artifact, Benchmark, Target
+from harness.errors import MissingArtifactError
+
+
+def targz(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def bench_with(*arts: Artifact) -> Benchmark:
+    return Benchmark(id="toy", aliases=(), loadgen_model="toy", domain="vision", dataset="x:y", backend="x:y",
+                     codec="x:y", metric="x:y", targets={"toy": (Target("acc", 1.0),)}, primary="toy",
+                     total_count=1, performance_count=1, requirements="r.txt", artifacts=arts)
+
+
+WEIGHTS = b"weights" * 5000
+LABELS = b"a.JPEG 1\nb.JPEG 2\n"
+ARCHIVE = targz({"val.txt": LABELS, "other.txt": b"x"})
+IMAGES = targz({"a.JPEG": b"jpeg-a", "b.JPEG": b"jpeg-b"})
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_fetch_verify_extract_and_unpack_then_reuse(tmp_path):
+    files = {"w.pt": WEIGHTS, "labels.tar.gz": ARCHIVE, "images.tar": IMAGES}
+    with serve(files) as server:
+        bench = bench_with(
+            Artifact("weights", "models/w.pt", sha256=sha(WEIGHTS), sources=(server.url("gone.pt"), server.url("w.pt"))),
+            Artifact("val_map", "set/labels.tar.gz", md5=hashlib.md5(ARCHIVE).hexdigest(),
+                     sources=(server.url("labels.tar.gz"),), member=("val.txt", "set/val_map.txt")),
+            Artifact("images", "set/images.tar", sha256=sha(IMAGES), sources=(server.url("images.tar"),),
+                     unpack="set/val"),
+        )
+        got = artifacts.resolve_all(bench, str(tmp_path), offline=False, manifest={})
+        assert (tmp_path / "models/w.pt").read_bytes() == WEIGHTS
+        assert got["weights"].digests == {"sha256": sha(WEIGHTS)}  # the 404 source was skipped
+        assert got["val_map"].path.read_bytes() == LABELS
+        assert got["val_map"].digests["sha256"] == sha(LABELS)
+        assert sorted(p.name for p in got["images"].path.iterdir()) == [".unpacked", "a.JPEG", "b.JPEG"]
+        requests = len(server.requests)
+        again = artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+        assert len(server.requests) == requests  # everything present: no connection at all
+        assert again["weights"].path == got["weights"].path
+
+
+def test_a_corrupt_local_file_is_refused_and_named(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models/w.pt").write_bytes(b"tampered")
+    bench = bench_with(Artifact("weights", "models/w.pt", sha256=sha(WEIGHTS), sources=("http://127.0.0.1:9/w",)))
+    with pytest.raises(MissingArtifactError) as err:
+        artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+    assert "weights" in str(err.value) and "Delete the file to fetch it again" in str(err.value)
+
+
+def test_offline_lists_every_missing_artifact_and_opens_nothing(tmp_path):
+    with serve({"w.pt": WEIGHTS}) as server:
+        bench = bench_with(
+            Artifact("weights", "models/w.pt", sha256=sha(WEIGHTS), sources=(server.url("w.pt"),)),
+            Artifact("images", "set/images.tar", manual="get images.tar by hand and put it at {path}", unpack="set/val"))
+        with pytest.raises(MissingArtifactError) as err:
+            artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+        assert server.connections == 0
+    message = str(err.value)
+    assert "2 artifact(s) not available" in message and "[OFFLINE=1]" in message
+    assert f"put it at {tmp_path / 'set/images.tar'}" in message
+    assert err.value.exit_code == 3
+
+
+def test_a_checksum_mismatch_from_the_server_leaves_nothing_behind(tmp_path):
+    with serve({"w.pt": b"not the weights"}) as server:
+        bench = bench_with(Artifact("weights", "models/w.pt", sha256=sha(WEIGHTS), sources=(server.url("w.pt"),)))
+        with pytest.raises(MissingArtifactError, match="sha256"):
+            artifacts.resolve_all(bench, str(tmp_path), offline=False, manifest={})
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_manifest_replaces_declared_artifacts_and_is_verified(tmp_path):
+    (tmp_path / "w.pt").write_bytes(WEIGHTS)
+    manifest_path = tmp_path / "manifest.json"
+    manifest_path.write_text(json.dumps({"artifacts": {"weights": {"path": "w.pt", "sha256": sha(WEIGHTS)}}}))
+    bench = bench_with(Artifact("weights", "models/w.pt", sha256="0" * 64, sources=("http://127.0.0.1:9/w",)))
+    got = artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest=artifacts.load_manifest(str(manifest_path)))
+    assert got["weights"].origin == "manifest" and got["weights"].path == tmp_path / "w.pt"
+    (tmp_path / "w.pt").write_bytes(b"changed")
+    with pytest.raises(MissingArtifactError, match="weights"):
+        artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest=artifacts.load_manifest(str(manifest_path)))

@@ -1,0 +1,64 @@
+"""Environments built for real (uv and venv), reused when unchanged, rebuilt when pins change."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, harness_env, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_build_resnet_env_with_uv_then_reuse_it(tmp_path):
+    env = harness_env(tmp_path, ENV_MANAGER="uv", ENV_DIR=tmp_path / "envs")
+    first = run(["bash", "scripts/build_resnet_env.sh"], env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "building environment" in first.stdout and "uv pip install" in first.stdout
+    python = tmp_path / "envs" / "resnet50" / "bin" / "python"
+    check = subprocess.run([str(python), "-c", "import torch, cv2, PIL, numpy, mlperf_loadgen; "
+                            "from importlib.metadata import version as v; "
+                            "print(torch.__version__.split('+')[0], v('mlcommons-loadgen'), numpy.__version__)"],
+                           capture_output=True, text=True)
+    assert check.stdout.split() == ["2.13.0", "4.1.30", "2.4.6"], check.stderr
+    second = run(["bash", "scripts/build_resnet_env.sh"], env)
+    assert second.returncode == 0 and "is up to date" in second.stdout and "uv pip" not in second.stdout
+    where = run(["bash", "-c", "source scripts/lib.sh && env_python resnet"], env)
+    assert where.stdout.strip() == str(python)
+
+
+@pytest.mark.parametrize("manager", ["uv", "venv"])
+def test_changed_pins_rebuild_and_unchanged_do_not(tmp_path, manager):
+    req = tmp_path / "req.txt"
+    req.write_text("mlcommons-loadgen==4.1.30\n")
+    env = harness_env(tmp_path, ENV_MANAGER=manager)
+    cmd = [sys.executable, "-m", "harness", "env", "--requirements", str(req), "--path", str(tmp_path / "e")]
+    assert "building environment" in run(cmd, env).stdout
+    assert "is up to date" in run(cmd, env).stdout
+    req.write_text("mlcommons-loadgen==4.1.30\nsix==1.17.0\n")
+    rebuilt = run(cmd, env)
+    assert rebuilt.returncode == 0 and "building environment" in rebuilt.stdout, rebuilt.stderr
+    done = subprocess.run([str(tmp_path / "e" / "bin" / "python"), "-c", "import six, mlperf_loadgen"])
+    assert done.returncode == 0
+
+
+def test_manager_none_checks_the_current_interpreter_against_the_pins(tmp_path):
+    env = harness_env(tmp_path)
+    ok = run(["bash", "scripts/build_resnet_env.sh"], env)
+    assert ok.returncode == 0 and "using the current interpreter" in ok.stdout
+    req = tmp_path / "req.txt"
+    req.write_text("numpy==1.0.0\nno-such-package-xyz==1.0\n")
+    bad = run([sys.executable, "-m", "harness", "env", "--requirements", str(req), "--path", str(tmp_path / "e")], env)
+    assert bad.returncode == 1
+    assert "numpy==1.0.0 (have " in bad.stderr and "no-such-package-xyz==1.0 (not installed)" in bad.stderr
+
+
+def test_bad_or_unavailable_managers_are_clear(tmp_path):
+    bad = run(["bash", "scripts/build_resnet_env.sh"], harness_env(tmp_path, ENV_MANAGER="pipenv"))
+    assert bad.returncode == 2 and "ENV_MANAGER='pipenv' is not valid: use uv, venv, conda, none" in bad.stderr
+    env = harness_env(tmp_path, ENV_MANAGER="conda", ENV_DIR=tmp_path / "envs", PATH="/usr/bin:/bin")
+    if subprocess.run(["bash", "-c", "command -v conda"], env=env).returncode == 0:
+        pytest.skip("conda is installed here")
+    done = run(["bash", "scripts/build_resnet_env.sh"], env)
+    assert done.returncode == 1 and "no conda, mamba or micromamba is on PATH" in done.stderr
