@@ -4,8 +4,9 @@ Contracts it drives, one implementation each per benchmark:
 
 - Dataset (the QSL side): ``load(indices)`` / ``unload(indices)`` bring preprocessed samples in
   and out of memory; LoadGen calls them from its own thread, before and after issuing a set.
-- Backend (the SUT side): ``predict(indices) -> list[np.ndarray]``, one array per index, in order.
-  It is called from one worker thread only, with at most ``batch_size`` indices.
+- Backend (the SUT side): ``predict(indices)`` returns one array per index, in order: a list of
+  arrays, or one stacked array whose first axis is the sample (the fast path). It is called from
+  one worker thread only, with at most ``batch_size`` indices.
 - Codec: ``encode(array) -> bytes``; the same codec decodes the accuracy log for scoring.
 
 One LoadGen test per process: LoadGen 4.1 counts user-conf loads per process and logs an
@@ -78,20 +79,22 @@ class _Worker:
         self.inbox: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._loop, name="harness-sut", daemon=True)
 
-    def issue(self, query_samples) -> None:
-        self.inbox.put(list(query_samples))
+    def issue(self, ids, indices) -> None:
+        """LoadGen's issue callback (a FastSUT: plain lists of response ids and sample indices)."""
+        self.inbox.put((ids, indices))
 
     def stop(self) -> None:
         self.inbox.put(None)
         self.thread.join()
 
     def _loop(self) -> None:
+        size = self.settings.batch_size
         while True:
             item = self.inbox.get()
             if item is None:
                 return
-            pending = list(item)
-            while len(pending) < self.settings.batch_size:  # Server/SingleStream: gather what is waiting
+            ids, indices = list(item[0]), list(item[1])
+            while len(ids) < size:  # Server/SingleStream: gather what is already waiting
                 try:
                     more = self.inbox.get_nowait()
                 except queue.Empty:
@@ -99,46 +102,53 @@ class _Worker:
                 if more is None:
                     self.inbox.put(None)
                     break
-                pending.extend(more)
-            for start in range(0, len(pending), self.settings.batch_size):
-                self._complete(pending[start:start + self.settings.batch_size])
+                ids.extend(more[0])
+                indices.extend(more[1])
+            for start in range(0, len(ids), size):
+                self._complete(ids[start:start + size], indices[start:start + size])
 
-    def _complete(self, samples) -> None:
-        self.stats.issued += len(samples)
-        indices = [s.index for s in samples]
+    def _complete(self, ids: list[int], indices: list[int]) -> None:
+        self.stats.issued += len(ids)
         try:
             outputs = self.backend.predict(indices)
-            if len(outputs) != len(samples):
-                raise RunnerError(f"backend returned {len(outputs)} outputs for {len(samples)} samples")
-            payloads = [self.codec.encode(out) for out in outputs]
+            if len(outputs) != len(ids):
+                raise RunnerError(f"backend returned {len(outputs)} outputs for {len(ids)} samples")
+            buffer, sizes = self.codec.encode_batch(outputs)
         except Exception:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
             self.stats.errors.append(traceback.format_exc())
-            payloads, outputs = [b""] * len(samples), [np.zeros(0)] * len(samples)
-        self._send(samples, payloads, outputs)
-        self.stats.completed += len(samples)
+            outputs, buffer, sizes = None, np.zeros(0, np.uint8), 0
+        self._send(ids, buffer, sizes, outputs)
+        self.stats.completed += len(ids)
         self.stats.batches += 1
 
-    def _send(self, samples, payloads, outputs) -> None:
+    def _send(self, ids: list[int], buffer: np.ndarray, sizes: int | list[int], outputs) -> None:
+        """Complete a batch; ``buffer`` holds every payload back to back and must (and does) stay
+        alive until QuerySamplesComplete returns, since LoadGen copies the bytes inside that call."""
         lg = self.lg
-        buffer = np.frombuffer(b"".join(payloads), dtype=np.uint8)  # alive until Complete returns
+        response = lg.QuerySampleResponse
         base = buffer.ctypes.data if buffer.size else 0
-        offsets = np.cumsum([0] + [len(p) for p in payloads])
-        responses = []
-        for i, sample in enumerate(samples):
-            size = len(payloads[i])
-            ptr = base + int(offsets[i]) if size else 0
-            if self.settings.report_tokens:
-                n_tokens = max(int(np.asarray(outputs[i]).size), 1)
-                if self.settings.scenario != "Offline":
-                    first = payloads[i][: np.dtype(self.codec.dtype).itemsize] if size else b""
-                    first_buffer = np.frombuffer(first, dtype=np.uint8)
-                    lg.FirstTokenComplete([lg.QuerySampleResponse(
-                        sample.id, first_buffer.ctypes.data if first else 0, len(first))])
-                responses.append(lg.QuerySampleResponse(sample.id, ptr, size, n_tokens))
+        if isinstance(sizes, int) and not self.settings.report_tokens:
+            if sizes:
+                responses = [response(i, a, sizes) for i, a in zip(ids, range(base, base + sizes * len(ids), sizes))]
             else:
-                responses.append(lg.QuerySampleResponse(sample.id, ptr, size))
+                responses = [response(i, 0, 0) for i in ids]
+            lg.QuerySamplesComplete(responses)
+            return
+        sizes_list = [sizes] * len(ids) if isinstance(sizes, int) else sizes
+        itemsize = np.dtype(self.codec.dtype).itemsize
+        responses, offset = [], 0
+        for i, (sample_id, size) in enumerate(zip(ids, sizes_list)):
+            address = base + offset if size else 0
+            offset += size
+            if not self.settings.report_tokens:
+                responses.append(response(sample_id, address, size))
+                continue
+            n_tokens = max(int(np.size(outputs[i])), 1) if outputs is not None else 1
+            if self.settings.scenario != "Offline":  # LoadGen needs the first token before completion
+                first = min(size, itemsize)
+                lg.FirstTokenComplete([response(sample_id, address if first else 0, first)])
+            responses.append(response(sample_id, address, size, n_tokens))
         lg.QuerySamplesComplete(responses)
-        del buffer
 
 
 def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
@@ -165,14 +175,14 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     stats = RunStats()
     worker = _Worker(lg, backend, codec, settings, stats)
     worker.thread.start()
-    sut = lg.ConstructSUT(worker.issue, lambda: None)
+    sut = lg.ConstructFastSUT(worker.issue, lambda: None)
     qsl = lg.ConstructQSL(settings.total_count, min(settings.performance_count, settings.total_count),
                           dataset.load, dataset.unload)
     try:
         lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))
     finally:
         lg.DestroyQSL(qsl)
-        lg.DestroySUT(sut)
+        lg.DestroyFastSUT(sut)
         worker.stop()
     if stats.errors:
         raise RunnerError(f"the backend failed on {len(stats.errors)} batch(es); first error:\n{stats.errors[0]}")

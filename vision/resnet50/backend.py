@@ -9,7 +9,8 @@ from harness.torch_device import resolve_device, torch_dtype
 
 
 class ReferenceBackend:
-    """Loads the model once; ``predict(indices)`` returns one float32 class index per sample."""
+    """Loads the model once; ``predict(indices)`` returns the float32 class index of each sample,
+    stacked as an array of shape (len(indices), 1)."""
 
     def __init__(self, dataset, artifacts, config):
         import torch
@@ -26,10 +27,9 @@ class ReferenceBackend:
             raise HarnessError(f"cannot load ResNet weights {artifacts['weights'].path}: {exc}") from None
         print(f"   model on {self.device} in {config.data_type}")
 
-    def predict(self, indices) -> list[np.ndarray]:
+    def predict(self, indices) -> np.ndarray:
         torch = self.torch
         batch = torch.from_numpy(self.dataset.batch(indices)).to(self.device, self.dtype)
         with torch.inference_mode():
             classes = self.model(batch).argmax(dim=1)
-        found = classes.to("cpu", torch.float32).numpy()
-        return [found[i : i + 1] for i in range(len(indices))]
+        return classes.to("cpu", torch.float32).numpy().reshape(len(indices), 1)

@@ -89,9 +89,15 @@ def build_cache(images: list[tuple[str, Path]], cache_dir: Path, workers: int) -
     if not jobs:
         return 0
     if workers <= 1 or len(jobs) < 2 * workers:
-        _init_worker()
-        for job in jobs:
-            _store(job)
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # per-image tensors are small: extra threads only cost start-up
+        try:
+            for job in jobs:
+                _store(job)
+        finally:
+            torch.set_num_threads(threads)  # the model, loaded next in this process, wants them all
         return len(jobs)
     context = get_context("fork") if "fork" in get_start_methods() else get_context("spawn")
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
