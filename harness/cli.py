@@ -7,6 +7,7 @@ Exit codes: 0 success (a run: PASS), 1 FAIL or a failed step, 2 a bad value or n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -48,16 +49,9 @@ def cmd_demo(args) -> int:
     folder = data_dir / "demo" / bench.id
     print(f"== generating the {bench.id} demo fixture in {folder} (random weights, synthetic data)")
     manifest = load_object(bench.demo)(folder)
-    env.update(MANIFEST=str(manifest), N_COUNT=env.get("N_COUNT") or str(_fixture_count(manifest)),
-               DEVICE=env.get("DEVICE") or "cpu")
+    count = json.loads(Path(manifest).read_text())["count"]  # every demo manifest states its size
+    env.update(MANIFEST=str(manifest), N_COUNT=env.get("N_COUNT") or str(count), DEVICE=env.get("DEVICE") or "cpu")
     return evaluate(bench, run_config.resolve(bench, _flags(args), env))
-
-
-def _fixture_count(manifest: Path) -> int:
-    import json
-
-    entries = json.loads(manifest.read_text())
-    return int(entries.get("count") or sum(1 for _ in (manifest.parent / "val_map.txt").open()))
 
 
 def cmd_accuracy(args) -> int:

@@ -6,10 +6,11 @@ import platform
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from .registry import ROOT
 
-PACKAGES = ("mlcommons-loadgen", "numpy", "torch", "pillow", "opencv-python-headless", "transformers")
+CORE_PACKAGES = ("mlcommons-loadgen", "numpy")
 
 
 def git_revision() -> dict:
@@ -26,9 +27,9 @@ def git_revision() -> dict:
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+def package_versions(names) -> dict[str, str]:
     versions = {}
-    for name in (*PACKAGES, *extra):
+    for name in dict.fromkeys(names):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -36,10 +37,13 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     return versions
 
 
-def describe() -> dict:
+def describe(requirements: Path) -> dict:
+    """Revision, interpreter, platform and the installed version of every package the benchmark pins."""
+    from .envs import requirement_pins
+
     return {
         "harness": git_revision(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "packages": package_versions(),
+        "packages": package_versions([*CORE_PACKAGES, *requirement_pins(requirements)]),
     }

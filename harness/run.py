@@ -13,7 +13,6 @@ from .errors import HarnessError
 from .registry import ROOT
 
 LOADGEN_DIR = ROOT / "loadgen"
-DEMO_NOTE = "DEMO: random weights on generated images. These numbers are no accuracy claim."
 
 
 def write_user_conf(path: Path, partial: bool) -> list[str]:
@@ -42,10 +41,11 @@ def evaluate(bench: Benchmark, config: RunConfig) -> int:
     run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
     result = {
         "benchmark": bench.id, "name": bench.make_name, "status": "running", "demo": demo,
+        "demo_note": manifest.get("note") if demo else None,
         "run_dir": str(run_dir), "config": config.as_dict(), "started": rundir.utc_now(),
         "artifacts": {a.name: {"path": str(a.path), "digests": a.digests, "origin": a.origin}
                       for a in resolved.values()},
-        "provenance": provenance.describe(),
+        "provenance": provenance.describe(ROOT / bench.requirements),
     }
     began = time.monotonic()
     with rundir.console_log(run_dir / "console.log"):
@@ -116,7 +116,7 @@ def _accuracy_verdict(bench, config, run_dir: Path, score, result: dict) -> int:
     if score.scored < config.n_count:
         notes.append(f"only {score.scored} of {config.n_count} samples were scored")
     if result["demo"]:
-        notes.append(DEMO_NOTE)
+        notes.append(f"DEMO: {result['demo_note'] or 'generated fixture'}. These numbers are no accuracy claim.")
     result["samples"].update(scored=score.scored, duplicates=score.duplicates)
     result.update(status="completed", metrics=score.values, accuracy_lines=score.lines,
                   details=score.details, targets=rows, verdict="PASS" if passed else "FAIL", notes=notes)

@@ -1,4 +1,5 @@
-# Shared helpers for the entry scripts; sourced, never run. Strict mode is set by the caller.
+# Shared helpers for the entry scripts; sourced, never run.
+set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # The interpreter that builds environments: the harness core needs only the standard library.

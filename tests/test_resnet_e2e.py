@@ -66,11 +66,14 @@ def test_make_resnet_scores_known_answers(resnet_fixture, tmp_path, scenario, ba
 
 def test_make_resnet_passes_and_exits_zero(resnet_fixture, tmp_path):
     manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=FIXTURE_COUNT)
-    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=20, DEVICE="cpu", WORKERS=2)
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=20, DEVICE="cpu", WORKERS=2,
+                      AWS_SECRET_ACCESS_KEY="s3cr3t-never-logged")
     done = run(["make", "resnet"], env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "accuracy=100.000%, good=20, total=20" in done.stdout
     run_dir = only_run_dir(tmp_path / "logs", "Offline")
+    for path in run_dir.iterdir():  # credentials come from the environment and stay there
+        assert "s3cr3t-never-logged" not in path.read_text(errors="replace"), path
     result = json.loads((run_dir / "result.json").read_text())
     assert result["verdict"] == "PASS" and result["samples"]["asked"] == 20
 

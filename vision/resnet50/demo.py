@@ -74,9 +74,11 @@ def _sha256(path: Path) -> str:
 
 
 def write_manifest(folder: Path) -> Path:
+    count = len((folder / "val_map.txt").read_text().splitlines())
     manifest = {
         "demo": True,
-        "note": "generated images and random weights; no accuracy claim",
+        "count": count,
+        "note": "random weights on generated images",
         "artifacts": {
             "weights": {"path": "resnet_tiny.pt", "sha256": _sha256(folder / "resnet_tiny.pt")},
             "val_map": {"path": "val_map.txt", "sha256": _sha256(folder / "val_map.txt")},
