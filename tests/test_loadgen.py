@@ -28,13 +28,13 @@ def probe(tmp_path, **spec) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def raw(tmp_path, body: str) -> str:
+def raw(tmp_path, body: str, expect_rc: int = 0) -> str:
     """Run a snippet against the bare wheel (for behaviours the runner exists to avoid)."""
     script = tmp_path / "raw.py"
     script.write_text(textwrap.dedent(body))
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    assert done.returncode == expect_rc, done.stderr
+    return done.stdout + done.stderr
 
 
 def test_output_dir_created_trace_off_v41_seeds_and_one_entry_per_sample(tmp_path):
@@ -132,3 +132,56 @@ def test_a_backend_failure_fails_the_run_after_loadgen_finishes(tmp_path):
     (result,) = probe(tmp_path, total=10, psc=10, batch=4, fail_on=5)
     assert "backend failed on 1 batch" in result["error"] and "sample 5" in result["error"]
     assert len(result["entries"]) == 10  # LoadGen still got every completion and closed its logs
+
+
+RAW_SETUP = """
+import os, mlperf_loadgen as lg
+def settings(model="resnet50", scenario="Offline"):
+    ts = lg.TestSettings(); ts.FromConfig("", model, scenario, True)
+    ts.scenario = getattr(lg.TestScenario, scenario); ts.mode = lg.TestMode.AccuracyOnly
+    return ts
+def logs(outdir):
+    ls = lg.LogSettings(); ls.log_output.outdir = outdir; ls.enable_trace = False
+    return ls
+"""
+
+
+def test_bare_loadgen_aborts_when_its_output_dir_is_missing(tmp_path):
+    # 4.1.30 aborts the process (6.0.17 returned without running): the runner creates the dir first
+    out = raw(tmp_path, RAW_SETUP + """
+        def issue(qs): lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, 0, 0) for q in qs])
+        sut = lg.ConstructSUT(issue, lambda: None); qsl = lg.ConstructQSL(4, 4, lambda s: None, lambda s: None)
+        lg.StartTestWithLogSettings(sut, qsl, settings(), logs("missing/dir"), "absent.config")
+    """.replace("\n        ", "\n"), expect_rc=-6)
+    assert "Failed to open summary file" in out and not (tmp_path / "missing").exists()
+
+
+def test_entries_are_logged_in_completion_order(tmp_path):
+    out = raw(tmp_path, RAW_SETUP + """
+        import array, json
+        def issue(qs):
+            for q in reversed(qs):
+                b = array.array("f", [q.index])
+                lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, b.buffer_info()[0], 4)])
+        os.makedirs("out")
+        sut = lg.ConstructSUT(issue, lambda: None); qsl = lg.ConstructQSL(8, 8, lambda s: None, lambda s: None)
+        lg.StartTestWithLogSettings(sut, qsl, settings("probe"), logs("out"), "absent.config")
+        print(json.dumps([e["seq_id"] for e in json.load(open("out/mlperf_log_accuracy.json"))]))
+    """.replace("\n        ", "\n"))
+    assert json.loads(out.strip().splitlines()[-1]) == [7, 6, 5, 4, 3, 2, 1, 0]
+
+
+@pytest.mark.parametrize("n_tokens,message", [(1, "Number of tokens need to be greater than 1"),
+                                              (0, "n_tokens argument missing")])
+def test_token_benchmarks_need_at_least_two_tokens(tmp_path, n_tokens, message):
+    out = raw(tmp_path, RAW_SETUP + f"""
+        import array
+        keep = array.array("q", [1, 2])
+        def issue(qs):
+            lg.QuerySamplesComplete([lg.QuerySampleResponse(q.id, keep.buffer_info()[0], 16, {n_tokens}) for q in qs])
+        os.makedirs("out")
+        sut = lg.ConstructSUT(issue, lambda: None); qsl = lg.ConstructQSL(3, 3, lambda s: None, lambda s: None)
+        lg.StartTestWithLogSettings(sut, qsl, settings("llama2-70b"), logs("out"), "absent.config")
+        print(open("out/mlperf_log_detail.txt").read())
+    """.replace("\n        ", "\n"))
+    assert out.count(message) == 3
