@@ -9,7 +9,11 @@ export PYTHON
 BENCHMARKS := $(shell PYTHONPATH=. $(PYTHON) -m harness names)
 VENV := .venv/bin/python
 
-.PHONY: help all list summary demo test bench venv $(BENCHMARKS)
+LOG_TARGETS := $(addprefix log_,$(BENCHMARKS))
+PUBLISH_TARGETS := $(addprefix publish_log_,$(BENCHMARKS))
+DATA_PUSH_TARGETS := $(addprefix data_push_,$(BENCHMARKS))
+
+.PHONY: help all list summary demo test bench venv log_all $(BENCHMARKS) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
 
 help:
 	@echo "usage: make <target> [SCENARIO=..] [N_COUNT=..] [DATA_TYPE=..] [DEVICE=..] [MODE=..]"
@@ -19,12 +23,27 @@ help:
 	@echo "  make demo         the whole pipeline on generated data and random weights (no accuracy claim)"
 	@echo "  make test         the test suite        make bench    performance ratios (bench/)"
 	@echo "  make list         benchmarks, aliases, artifacts    make summary   latest result per benchmark"
+	@echo "  make log_<name>   pull its verified log from the DVC remote mlperf-data (make log_all: every one)"
+	@echo "  make publish_log_<name> RUN=<run dir> [FORCE=1]   publish a passing run as the verified log"
+	@echo "  make data_push_<name>   seed the DVC remote with verified artifacts (then DATA_SOURCE=dvc)"
 
 $(BENCHMARKS): %:
 	bash scripts/build_env.sh $* && bash scripts/eval.sh $*
 
 all:
 	bash scripts/run_all.sh $(BENCHMARKS)
+
+$(LOG_TARGETS): log_%:
+	bash scripts/dvc.sh log-pull $*
+
+log_all:
+	bash scripts/dvc.sh log-pull-all
+
+$(PUBLISH_TARGETS): publish_log_%:
+	bash scripts/dvc.sh publish $*
+
+$(DATA_PUSH_TARGETS): data_push_%:
+	bash scripts/dvc.sh data-push $*
 
 list summary:
 	PYTHONPATH=. $(PYTHON) -m harness $@

@@ -83,9 +83,37 @@ def _extract_member(archive: Path, member: str, out: Path) -> None:
     tmp.replace(out)
 
 
-def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str]) -> Resolved | None:
+def tracked_path(art: Artifact, data_dir: Path) -> Path:
+    """What DVC tracks for an artifact: the declared file, else what was unpacked or extracted from it."""
+    for candidate in (art.path, art.unpack, art.member[1] if art.member else None):
+        if candidate and (data_dir / candidate).exists():
+            return data_dir / candidate
+    return data_dir / art.path
+
+
+def _pull_from_dvc(art: Artifact, data_dir: Path, problems: list[str]) -> None:
+    from . import dvc
+
+    candidates = [data_dir / c for c in (art.path, art.unpack, art.member[1] if art.member else None) if c]
+    have = [c for c in candidates if c.with_name(c.name + ".dvc").is_file()]
+    try:
+        dvc.pull_paths(have[:1] or candidates[:1])
+    except dvc.DvcError as exc:
+        problems.append(f"{art.name}: {exc}")
+
+
+def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], source: str) -> Resolved | None:
     path = data_dir / art.path
-    if art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir()):
+    unpacked = art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir())
+    if source == "dvc" and not path.is_file() and not unpacked:
+        if offline:
+            problems.append(_instruction(art, path) + " [OFFLINE=1, DATA_SOURCE=dvc]")
+            return None
+        before = len(problems)
+        _pull_from_dvc(art, data_dir, problems)
+        if len(problems) > before:
+            return None
+    if art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir()):  # also after a pull
         return Resolved(art.name, data_dir / art.unpack, {}, "declared")  # unpacked earlier or by hand
     if art.member and (data_dir / art.member[1]).is_file():
         out = data_dir / art.member[1]
@@ -134,7 +162,8 @@ def _from_manifest(name: str, entry: dict, problems: list[str]) -> Resolved | No
     return Resolved(name, path, {k: entry[k] for k in ("sha256", "md5") if entry.get(k)}, "manifest")
 
 
-def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict) -> dict[str, Resolved]:
+def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict,
+                source: str = "upstream") -> dict[str, Resolved]:
     """Every artifact present and verified, or one MissingArtifactError listing all that are not."""
     overrides = manifest.get("artifacts", {})
     problems: list[str] = []
@@ -143,7 +172,7 @@ def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict) 
         if art.name in overrides:
             item = _from_manifest(art.name, overrides[art.name], problems)
         else:
-            item = _ensure(art, Path(data_dir), offline, problems)
+            item = _ensure(art, Path(data_dir), offline, problems, source)
         if item is not None:
             resolved[art.name] = item
     if problems:

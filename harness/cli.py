@@ -106,6 +106,60 @@ def cmd_env(args) -> int:
     return 0
 
 
+def cmd_tools_python(args) -> int:
+    """Build or reuse the tools environment (DVC) and print its python; progress goes to stderr."""
+    from contextlib import redirect_stdout
+
+    from . import envs
+
+    env = dict(os.environ)
+    with redirect_stdout(sys.stderr):
+        python = envs.ensure(registry.ROOT / "scripts" / "envs" / "dvc.txt", envs.env_root(env) / "tools", env)
+    print(python)
+    return 0
+
+
+def cmd_dvc(args) -> int:
+    from . import artifacts, dvc
+
+    force = os.environ.get("FORCE", "") == "1"
+    if args.action == "log-pull-all":
+        failed, skipped = [], []
+        for bench in registry.all_benchmarks():
+            if not dvc.pointer_of(bench).is_file():
+                skipped.append(bench.make_name)
+                continue
+            try:
+                dvc.pull_log(bench)
+            except dvc.DvcError as exc:
+                print(f"error: {bench.make_name}: {exc}", file=sys.stderr)
+                failed.append(bench.make_name)
+        if skipped:
+            print(f"== no verified log published yet for: {', '.join(skipped)}")
+        if failed:
+            raise dvc.DvcError(f"log_all: {len(failed)} pull(s) failed: {', '.join(failed)}")
+        return 0
+    if not args.benchmark:
+        raise UsageError(f"`harness dvc {args.action}` needs a benchmark name")
+    bench = registry.get(args.benchmark)
+    if args.action == "log-pull":
+        dvc.pull_log(bench)
+    elif args.action == "publish":
+        run_dir = args.run or os.environ.get("RUN", "")
+        if not run_dir or not Path(run_dir).is_dir():
+            raise UsageError(f"RUN={run_dir!r} is not a run directory: give the run to publish, e.g. "
+                             f"make publish_log_{bench.make_name} RUN=logs/{bench.log_folder}/Offline/float32/<run>")
+        dvc.publish(bench, Path(run_dir), force or args.force)
+    else:  # data-push
+        config = run_config.resolve(bench, {"offline": "1"})
+        resolved = artifacts.resolve_all(bench, config.data_dir, True, {})
+        paths = [artifacts.tracked_path(art, Path(config.data_dir)) for art in bench.artifacts]
+        pointers = dvc.push_paths(paths)
+        print(f"== pushed {len(resolved)} verified artifact(s) of {bench.id}; commit: "
+              + " ".join(str(p.relative_to(registry.ROOT)) for p in pointers))
+    return 0
+
+
 def cmd_summary(args) -> int:
     from .summary import render
 
@@ -133,7 +187,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requirements", help="build from this requirements file instead")
     p.add_argument("--path", help="where to build it (with --requirements)")
     p.set_defaults(func=cmd_env)
+    p = sub.add_parser("dvc", help="verified logs and data through the DVC remote mlperf-data")
+    p.add_argument("action", choices=("log-pull", "log-pull-all", "publish", "data-push"))
+    p.add_argument("benchmark", nargs="?")
+    p.add_argument("--run", help="the run directory to publish (or RUN=...)")
+    p.add_argument("--force", action="store_true", help="as FORCE=1")
+    p.set_defaults(func=cmd_dvc)
     for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
+                             ("tools-python", cmd_tools_python, "the python of the DVC tools environment"),
                              ("names", cmd_names, "the make target of every benchmark"),
                              ("summary", cmd_summary, "latest result per benchmark")):
         sub.add_parser(name, help=text).set_defaults(func=func)

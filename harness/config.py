@@ -35,7 +35,9 @@ SETTINGS = {
     "offline": "OFFLINE",
     "manifest": "MANIFEST",
     "workers": "WORKERS",
+    "data_source": "DATA_SOURCE",
 }
+DATA_SOURCES = ("upstream", "dvc")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RunConfig:
     offline: bool
     manifest: str | None
     workers: int
+    data_source: str
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -147,8 +150,13 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     raw, name = get("workers")
     workers = (os.cpu_count() or 1) if raw is None else _int(name, raw, 1, 256)
 
+    raw, name = get("data_source")
+    data_source = "upstream" if raw is None else raw.strip().lower()
+    if data_source not in DATA_SOURCES:
+        raise _bad(name, raw, "use upstream (the public sources) or dvc (the site's DVC remote mlperf-data)")
+
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
-                     data_dir, log_dir, offline, manifest, workers)
+                     data_dir, log_dir, offline, manifest, workers, data_source)
 
 
 def _directory(source: tuple[str | None, str], default: Path) -> str:

@@ -36,7 +36,7 @@ def evaluate(bench: Benchmark, config: RunConfig) -> int:
     print(f"== {bench.id}: resolved configuration")
     print(config.describe())
     manifest = artifacts.load_manifest(config.manifest)
-    resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest)
+    resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest, config.data_source)
     demo = bool(manifest.get("demo"))
     run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
     result = {

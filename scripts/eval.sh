@@ -6,4 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 name="${1:?usage: eval.sh <benchmark> [flags]}"
 shift
 python="$(env_python "$name")"
+if [ "${DATA_SOURCE:-upstream}" = dvc ]; then
+  PATH="$(dirname "$(tools_python)"):$PATH"  # the data comes through dvc, from the tools environment
+  export PATH
+fi
 exec "$python" -m harness run "$name" "$@"

@@ -9,3 +9,6 @@ harness() { "$PYTHON" -m harness "$@"; }
 
 # The python of a benchmark's environment (the current interpreter when ENV_MANAGER=none).
 env_python() { harness env "$1" --python-path; }
+
+# The python of the tools environment (DVC), built or reused first; the current one with ENV_MANAGER=none.
+tools_python() { harness tools-python; }
