@@ -21,8 +21,8 @@ from .errors import HarnessError, UsageError
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     for key, env in run_config.SETTINGS.items():
         flag = "--" + key.replace("_", "-")
-        if key == "offline":
-            parser.add_argument(flag, dest=key, action="store_const", const="1", help=f"as {env}=1")
+        if key in ("offline", "resume"):
+            parser.add_argument(flag, dest=key, metavar="0|1", help=f"overrides ${env}")
         else:
             parser.add_argument(flag, dest=key, metavar=env, help=f"overrides ${env}")
 

@@ -36,6 +36,7 @@ SETTINGS = {
     "manifest": "MANIFEST",
     "workers": "WORKERS",
     "data_source": "DATA_SOURCE",
+    "resume": "RESUME",
 }
 DATA_SOURCES = ("upstream", "dvc")
 
@@ -56,6 +57,7 @@ class RunConfig:
     manifest: str | None
     workers: int
     data_source: str
+    resume: bool
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -134,10 +136,8 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     data_dir = _directory(get("data_dir"), ROOT / "data")
     log_dir = _directory(get("log_dir"), ROOT / "logs")
 
-    raw, name = get("offline")
-    if raw is not None and raw.strip().lower() not in ("0", "1", "true", "false", "yes", "no"):
-        raise _bad(name, raw, "use 1 (never open a connection) or 0")
-    offline = raw is not None and raw.strip().lower() in ("1", "true", "yes")
+    offline = _flag(get("offline"), False, "use 1 (never open a connection) or 0")
+    resume = _flag(get("resume"), True, "use 1 (reuse samples a killed run finished) or 0 (compute all)")
 
     raw, name = get("manifest")
     manifest = None
@@ -156,7 +156,17 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
         raise _bad(name, raw, "use upstream (the public sources) or dvc (the site's DVC remote mlperf-data)")
 
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
-                     data_dir, log_dir, offline, manifest, workers, data_source)
+                     data_dir, log_dir, offline, manifest, workers, data_source, resume)
+
+
+def _flag(source: tuple[str | None, str], default: bool, allowed: str) -> bool:
+    raw, name = source
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise _bad(name, raw, allowed)
+    return value in ("1", "true", "yes")
 
 
 def _directory(source: tuple[str | None, str], default: Path) -> str:

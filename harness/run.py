@@ -6,7 +6,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import artifacts, loadgen_logs, provenance, rundir, runner, verdict
+from . import artifacts, loadgen_logs, provenance, rundir, runner, store, verdict
 from .config import RunConfig
 from .declaration import Benchmark, load_object
 from .errors import HarnessError
@@ -72,6 +72,8 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     print(f"== preparing {config.n_count} of {bench.total_count} samples")
     dataset.prepare()
     backend = make_backend(bench, config, dataset, resolved)
+    if config.mode == "accuracy" and config.resume:
+        backend = _resuming(bench, config, resolved, backend, result)
     codec = load_object(bench.codec)
     settings = runner.RunnerSettings(
         loadgen_model=bench.loadgen_model, scenario=config.scenario, mode=config.mode,
@@ -80,6 +82,9 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
         report_tokens=bench.report_tokens)
     print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
     stats = runner.run(dataset, backend, codec, settings)
+    if isinstance(backend, store.ResumingBackend):
+        result["resume"].update(reused=backend.reused, computed=backend.computed)
+        backend.store.close()
     summary = loadgen_logs.summarize(run_dir / "mlperf_log_detail.txt")
     result["loadgen"] = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
     result["samples"] = {"asked": config.n_count, "dataset_total": bench.total_count,
@@ -90,6 +95,18 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
         return _performance_verdict(summary, result)
     score = load_object(bench.metric)(run_dir / "mlperf_log_accuracy.json", dataset)
     return _accuracy_verdict(bench, config, run_dir, score, result)
+
+
+def _resuming(bench, config, resolved, backend, result: dict) -> store.ResumingBackend:
+    """Keep every finished sample in a store outside the run directory, so a re-run resumes."""
+    key = store.store_key(bench.id, {n: a.digests for n, a in resolved.items()}, config.data_type,
+                          config.backend, getattr(backend, "cache_settings", {}))
+    path = store.store_path(Path(config.log_dir) / bench.log_folder / "cache", key)
+    samples = store.SampleStore(path, key)
+    if len(samples):
+        print(f"== resuming: {len(samples)} sample(s) finished earlier are reused from {path} (RESUME=0 recomputes)")
+    result["resume"] = {"store": str(path), "stored_before": len(samples)}
+    return store.ResumingBackend(backend, samples)
 
 
 def _performance_verdict(summary: dict, result: dict) -> int:
