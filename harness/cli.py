@@ -35,7 +35,7 @@ def cmd_run(args) -> int:
     from .run import evaluate
 
     bench = registry.get(args.benchmark)
-    return evaluate(bench, run_config.resolve(bench, _flags(args)))
+    return evaluate(bench, run_config.resolve(bench, _flags(args)), args.run_dir_file)
 
 
 def cmd_demo(args) -> int:
@@ -51,7 +51,7 @@ def cmd_demo(args) -> int:
     manifest = load_object(bench.demo)(folder)
     count = json.loads(Path(manifest).read_text())["count"]  # every demo manifest states its size
     env.update(MANIFEST=str(manifest), N_COUNT=env.get("N_COUNT") or str(count), DEVICE=env.get("DEVICE") or "cpu")
-    return evaluate(bench, run_config.resolve(bench, _flags(args), env))
+    return evaluate(bench, run_config.resolve(bench, _flags(args), env), args.run_dir_file)
 
 
 def cmd_accuracy(args) -> int:
@@ -160,6 +160,12 @@ def cmd_dvc(args) -> int:
     return 0
 
 
+def cmd_merge(args) -> int:
+    from .run import merge
+
+    return merge([Path(d) for d in args.run_dirs])
+
+
 def cmd_summary(args) -> int:
     from .summary import render
 
@@ -175,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("benchmark")
         _add_run_flags(p)
+        p.add_argument("--run-dir-file", help="write the run directory's path to this file once created")
         p.set_defaults(func=func)
     p = sub.add_parser("accuracy", help="score an accuracy log with the upstream script's flags",
                        add_help=False)
@@ -187,6 +194,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requirements", help="build from this requirements file instead")
     p.add_argument("--path", help="where to build it (with --requirements)")
     p.set_defaults(func=cmd_env)
+    p = sub.add_parser("merge", help="merge shard runs (SHARDS/SHARD) into one scored log")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.set_defaults(func=cmd_merge)
     p = sub.add_parser("dvc", help="verified logs and data through the DVC remote mlperf-data")
     p.add_argument("action", choices=("log-pull", "log-pull-all", "publish", "data-push"))
     p.add_argument("benchmark", nargs="?")

@@ -37,6 +37,8 @@ SETTINGS = {
     "workers": "WORKERS",
     "data_source": "DATA_SOURCE",
     "resume": "RESUME",
+    "shards": "SHARDS",
+    "shard": "SHARD",
 }
 DATA_SOURCES = ("upstream", "dvc")
 
@@ -58,6 +60,8 @@ class RunConfig:
     workers: int
     data_source: str
     resume: bool
+    shards: int = 1
+    shard: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -155,8 +159,15 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     if data_source not in DATA_SOURCES:
         raise _bad(name, raw, "use upstream (the public sources) or dvc (the site's DVC remote mlperf-data)")
 
+    raw, name = get("shards")
+    shards = 1 if raw is None else _int(name, raw, 1, min(1024, n_count))
+    raw, name = get("shard")
+    if raw is None and shards > 1:
+        raise UsageError(f"SHARDS={shards} needs SHARD=0..{shards - 1}: which slice this process runs.")
+    shard = 0 if raw is None else _int(name, raw, 0, shards - 1)
+
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
-                     data_dir, log_dir, offline, manifest, workers, data_source, resume)
+                     data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard)
 
 
 def _flag(source: tuple[str | None, str], default: bool, allowed: str) -> bool:

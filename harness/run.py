@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 import traceback
 from pathlib import Path
 
-from . import artifacts, loadgen_logs, provenance, rundir, runner, store, verdict
+from . import artifacts, loadgen_logs, provenance, registry, rundir, runner, shards, store, verdict
 from .config import RunConfig
 from .declaration import Benchmark, load_object
 from .errors import HarnessError
@@ -31,7 +32,7 @@ def make_backend(bench: Benchmark, config: RunConfig, dataset, resolved):
     return cls(dataset=dataset, artifacts=resolved, config=config)
 
 
-def evaluate(bench: Benchmark, config: RunConfig) -> int:
+def evaluate(bench: Benchmark, config: RunConfig, run_dir_file: str | None = None) -> int:
     """Run ``bench`` as ``config`` says; returns the exit code (0 only on PASS, or a finished demo)."""
     print(f"== {bench.id}: resolved configuration")
     print(config.describe())
@@ -39,6 +40,8 @@ def evaluate(bench: Benchmark, config: RunConfig) -> int:
     resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest, config.data_source)
     demo = bool(manifest.get("demo"))
     run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
+    if run_dir_file:
+        Path(run_dir_file).write_text(f"{run_dir}\n")
     result = {
         "benchmark": bench.id, "name": bench.make_name, "status": "running", "demo": demo,
         "demo_note": manifest.get("note") if demo else None,
@@ -66,7 +69,8 @@ def evaluate(bench: Benchmark, config: RunConfig) -> int:
 
 
 def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
-    partial = config.n_count < bench.total_count
+    start, stop = shards.slice_of(config.n_count, config.shards, config.shard)
+    partial = stop - start < bench.total_count
     conf_parts = write_user_conf(run_dir / "user.conf", partial)
     dataset = load_object(bench.dataset)(artifacts=resolved, config=config)
     print(f"== preparing {config.n_count} of {bench.total_count} samples")
@@ -74,27 +78,62 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     backend = make_backend(bench, config, dataset, resolved)
     if config.mode == "accuracy" and config.resume:
         backend = _resuming(bench, config, resolved, backend, result)
-    codec = load_object(bench.codec)
+    qsl, sut = dataset, backend
+    if config.shards > 1:
+        print(f"== shard {config.shard} of {config.shards}: samples {start}..{stop - 1}")
+        result["shard"] = {"index": config.shard, "count": config.shards, "start": start, "stop": stop}
+        qsl, sut = shards.Offset(dataset, start), shards.Offset(backend, start)
     settings = runner.RunnerSettings(
         loadgen_model=bench.loadgen_model, scenario=config.scenario, mode=config.mode,
-        total_count=config.n_count, performance_count=bench.performance_count,
+        total_count=stop - start, performance_count=bench.performance_count,
         batch_size=config.batch_size, outdir=run_dir, user_conf=run_dir / "user.conf",
         report_tokens=bench.report_tokens)
     print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
-    stats = runner.run(dataset, backend, codec, settings)
+    stats = runner.run(qsl, sut, load_object(bench.codec), settings)
     if isinstance(backend, store.ResumingBackend):
         result["resume"].update(reused=backend.reused, computed=backend.computed)
         backend.store.close()
     summary = loadgen_logs.summarize(run_dir / "mlperf_log_detail.txt")
     result["loadgen"] = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
-    result["samples"] = {"asked": config.n_count, "dataset_total": bench.total_count,
+    result["samples"] = {"asked": stop - start, "dataset_total": bench.total_count,
                          "issued": stats.issued, "partial": partial}
     if summary["errors"]:
         raise HarnessError(f"LoadGen logged {len(summary['errors'])} error(s): {summary['errors'][0]}")
     if config.mode == "performance":
         return _performance_verdict(summary, result)
-    score = load_object(bench.metric)(run_dir / "mlperf_log_accuracy.json", dataset)
+    log = run_dir / "mlperf_log_accuracy.json"
+    if config.shards > 1:  # LoadGen counted this shard from 0; score it with the dataset's indices
+        log = run_dir / "accuracy_global.json"
+        shards.write_accuracy_log(log, shards.globalize(json.loads(
+            (run_dir / "mlperf_log_accuracy.json").read_text()), start))
+    score = load_object(bench.metric)(log, dataset)
     return _accuracy_verdict(bench, config, run_dir, score, result)
+
+
+def merge(run_dirs: list[Path]) -> int:
+    """``python -m harness merge``: one accuracy log from shard runs, scored and judged like a run."""
+    first, entries = shards.collect(run_dirs)
+    bench = registry.get(first["benchmark"])
+    config = RunConfig(**{**first["config"], "shards": 1, "shard": 0})
+    resolved = artifacts.resolve_all(bench, config.data_dir, True, artifacts.load_manifest(config.manifest),
+                                     config.data_source)
+    run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
+    shards.write_accuracy_log(run_dir / "mlperf_log_accuracy.json", entries)
+    result = {
+        "benchmark": bench.id, "name": bench.make_name, "status": "running", "demo": first.get("demo", False),
+        "demo_note": first.get("demo_note"), "run_dir": str(run_dir), "config": config.as_dict(),
+        "started": rundir.utc_now(), "merged_from": [str(Path(d).resolve()) for d in run_dirs],
+        "artifacts": first.get("artifacts", {}), "provenance": provenance.describe(ROOT / bench.requirements),
+        "samples": {"asked": config.n_count, "dataset_total": bench.total_count, "issued": len(entries),
+                    "partial": config.n_count < bench.total_count},
+    }
+    print(f"== merged {len(run_dirs)} shard(s), {len(entries)} entries, into {run_dir}")
+    dataset = load_object(bench.dataset)(artifacts=resolved, config=config)
+    score = load_object(bench.metric)(run_dir / "mlperf_log_accuracy.json", dataset)
+    code = _accuracy_verdict(bench, config, run_dir, score, result)
+    result["finished"] = rundir.utc_now()
+    rundir.write_json(run_dir / "result.json", result)
+    return code
 
 
 def _resuming(bench, config, resolved, backend, result: dict) -> store.ResumingBackend:
@@ -143,6 +182,10 @@ def _accuracy_verdict(bench, config, run_dir: Path, score, result: dict) -> int:
     print(verdict.table(rows))
     for note in notes:
         print(f"note: {note}")
+    if "shard" in result:
+        print(f"== {bench.id} shard {config.shard} of {config.shards} finished ({result['verdict']} on its slice); "
+              "the verdict belongs to the merged run: python -m harness merge <shard run dirs>")
+        return 0
     if result["demo"]:
         print(f"== {bench.id} demo finished: the pipeline ran end to end; its verdict "
               f"({result['verdict']}) judges random weights and means nothing. ({run_dir})")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Evaluate one benchmark in its environment: bash scripts/eval.sh <name> [run flags]
-# Overrides: SCENARIO N_COUNT DATA_TYPE DEVICE MODE BACKEND BATCH_SIZE DATA_DIR LOG_DIR OFFLINE.
+# Overrides: SCENARIO N_COUNT DATA_TYPE DEVICE MODE BACKEND BATCH_SIZE DATA_DIR LOG_DIR OFFLINE ...;
+# GPUS=0,1,2,3 runs one shard per listed GPU and merges them (scripts/shards.sh).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 name="${1:?usage: eval.sh <benchmark> [flags]}"
@@ -9,5 +10,8 @@ python="$(env_python "$name")"
 if [ "${DATA_SOURCE:-upstream}" = dvc ]; then
   PATH="$(dirname "$(tools_python)"):$PATH"  # the data comes through dvc, from the tools environment
   export PATH
+fi
+if [ -n "${GPUS:-}" ]; then
+  exec bash "$ROOT/scripts/shards.sh" "$name" "$@"
 fi
 exec "$python" -m harness run "$name" "$@"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One shard per listed device, in parallel, then merge and score: GPUS=0,1,2,3 bash scripts/shards.sh <name>
+# A "cpu" entry runs its shard on the CPU. Finished samples are kept, so a re-run after a failure resumes.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+name="${1:?usage: GPUS=0,1 shards.sh <benchmark> [run flags]}"
+shift
+python="$(env_python "$name")"
+IFS=, read -r -a devices <<< "${GPUS:?GPUS lists one device per shard, e.g. GPUS=0,1,2,3}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+pids=()
+for i in "${!devices[@]}"; do
+  device="${devices[$i]}"
+  if [ "$device" = cpu ]; then visible="${CUDA_VISIBLE_DEVICES:-}"; run_device=cpu; else visible="$device"; run_device=cuda:0; fi
+  CUDA_VISIBLE_DEVICES="$visible" DEVICE="$run_device" SHARDS="${#devices[@]}" SHARD="$i" \
+    "$python" -m harness run "$name" --run-dir-file "$work/run_$i" "$@" > "$work/console_$i" 2>&1 &
+  pids+=("$!")
+done
+failed=0
+for i in "${!pids[@]}"; do
+  if wait "${pids[$i]}"; then status=ok; else status="exit $?"; failed=1; fi
+  echo "=== shard $i on ${devices[$i]}: $status ($(cat "$work/run_$i" 2>/dev/null || echo 'no run directory'))"
+  [ "$status" = ok ] || tail -n 20 "$work/console_$i"
+done
+[ "$failed" -eq 0 ] || { echo "not merging: a shard failed; re-run the same command to resume"; exit 1; }
+runs=()
+for i in "${!devices[@]}"; do runs+=("$(cat "$work/run_$i")"); done
+exec "$python" -m harness merge "${runs[@]}"
