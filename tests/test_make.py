@@ -21,7 +21,8 @@ BENCHMARK = replace(RESNET, id="broken", aliases=(), artifacts=(
 def test_help_is_the_default_goal_and_lists_benchmarks(tmp_path):
     done = run(["make"], harness_env(tmp_path))
     assert done.returncode == 0
-    assert "benchmarks: resnet" in done.stdout and "make all" in done.stdout
+    listed = next(line for line in done.stdout.splitlines() if line.startswith("benchmarks:")).split()[1:]
+    assert "resnet" in listed and "make all" in done.stdout
 
 
 def test_no_recipe_ignores_errors_and_every_script_is_strict():
@@ -42,6 +43,9 @@ def test_make_all_goes_on_past_a_failure_and_exits_non_zero(resnet_fixture, tmp_
     tree = tmp_path / "tree"
     shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", ".venv", ".envs", "logs", "data",
                                                               "__pycache__", "bench"))
+    for declaration in tree.glob("*/*/benchmark.py"):  # keep this test about two benchmarks only
+        if declaration.parent.name != "resnet50":
+            shutil.rmtree(declaration.parent)
     (tree / "vision" / "broken").mkdir()
     (tree / "vision" / "broken" / "__init__.py").write_text("")
     (tree / "vision" / "broken" / "benchmark.py").write_text(BROKEN_DECLARATION)
