@@ -71,18 +71,27 @@ def _run(cmd: list[str], what: str) -> None:
         raise HarnessError(f"{what} failed (exit {done.returncode}): {' '.join(cmd)}")
 
 
-def pip_find_links() -> list[str]:
-    """find-links folders configured for pip on this machine; uv does not read pip's configuration."""
-    try:
-        out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
-                             text=True, timeout=60).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    links = []
-    for line in out.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith("find-links"):
-            links.extend(v for v in value.strip().strip("'\"").split() if v)
+def pip_find_links(env: dict) -> list[str]:
+    """find-links configured for pip on this machine (PIP_FIND_LINKS and pip's config files, as pip
+    reads them). uv does not read pip's configuration, and an interpreter without pip (a uv venv)
+    cannot ask pip, so read it here: a site's local wheel folder must reach uv too."""
+    import configparser
+
+    links = (env.get("PIP_FIND_LINKS") or "").split()
+    home = Path.home()
+    files = [Path("/etc/xdg/pip/pip.conf"), Path("/etc/pip.conf"), home / ".pip" / "pip.conf",
+             home / ".config" / "pip" / "pip.conf"]
+    if env.get("PIP_CONFIG_FILE"):
+        files.append(Path(env["PIP_CONFIG_FILE"]))
+    for path in files:
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(path)
+        except (configparser.Error, OSError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_option(section, "find-links"):
+                links.extend(parser.get(section, "find-links").split())
     return list(dict.fromkeys(links))
 
 
@@ -100,12 +109,13 @@ def uv_executable(root: Path) -> str:
     return str(uv)
 
 
-def _create(manager: str, path: Path, requirements: Path, root: Path) -> None:
-    links = [arg for link in pip_find_links() for arg in ("--find-links", link)]
+def _create(manager: str, path: Path, requirements: Path, root: Path, env: dict) -> None:
+    links = [arg for link in pip_find_links(env) for arg in ("--find-links", link)]
     if manager == "uv":
         uv = uv_executable(root)
         _run([uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(path)], "uv venv")
-        _run([uv, "pip", "install", "-q", "--python", str(python_in(path)), *links, "-r", str(requirements)],
+        _run([uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(python_in(path)), *links,
+              "-r", str(requirements)],
              "installing the requirements with uv")
     elif manager == "venv":
         _run([sys.executable, "-m", "venv", str(path)], "python -m venv")
@@ -155,7 +165,7 @@ def ensure(requirements: Path, path: Path, env: dict) -> Path:
     if stamp.exists():
         stamp.unlink()  # a half-updated environment must not look complete
     path.parent.mkdir(parents=True, exist_ok=True)
-    _create(manager, path, requirements, env_root(env))
+    _create(manager, path, requirements, env_root(env), env)
     tmp = stamp.with_suffix(".tmp")
     tmp.write_text(json.dumps(wanted, indent=2) + "\n")
     os.replace(tmp, stamp)

@@ -19,13 +19,24 @@ def test_build_resnet_env_with_uv_then_reuse_it(tmp_path):
     python = tmp_path / "envs" / "resnet50" / "bin" / "python"
     check = subprocess.run([str(python), "-c", "import torch, cv2, PIL, numpy, mlperf_loadgen; "
                             "from importlib.metadata import version as v; "
-                            "print(torch.__version__.split('+')[0], v('mlcommons-loadgen'), numpy.__version__)"],
+                            "print(torch.__version__, v('mlcommons-loadgen'), numpy.__version__)"],
                            capture_output=True, text=True)
-    assert check.stdout.split() == ["2.13.0", "4.1.30", "2.4.6"], check.stderr
+    import torch  # the very same torch build as this interpreter's: found locally, not downloaded again
+
+    assert check.stdout.split() == [torch.__version__, "4.1.30", "2.4.6"], check.stderr
     second = run(["bash", "scripts/build_resnet_env.sh"], env)
     assert second.returncode == 0 and "is up to date" in second.stdout and "uv pip" not in second.stdout
     where = run(["bash", "-c", "source scripts/lib.sh && env_python resnet"], env)
     assert where.stdout.strip() == str(python)
+
+
+def test_pip_find_links_reach_uv_without_asking_pip(tmp_path):
+    from harness import envs
+
+    conf = tmp_path / "pip.conf"
+    conf.write_text("[global]\nfind-links = /wheels/a\n  /wheels/b\n[install]\nfind-links = /wheels/c\n")
+    links = envs.pip_find_links({"PIP_FIND_LINKS": "/wheels/env", "PIP_CONFIG_FILE": str(conf)})
+    assert links[0] == "/wheels/env" and {"/wheels/a", "/wheels/b", "/wheels/c"} <= set(links)
 
 
 @pytest.mark.parametrize("manager", ["uv", "venv"])

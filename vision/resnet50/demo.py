@@ -7,11 +7,12 @@ Nothing here is an accuracy claim: the weights are random.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
+
+from harness.fetch import file_digest
 
 
 def _picture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -69,9 +70,6 @@ def write_model(path: Path, seed: int, images: list[Path], blocks=(1, 1, 1, 1), 
     torch.save(model.state_dict(), path)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def write_manifest(folder: Path) -> Path:
     count = len((folder / "val_map.txt").read_text().splitlines())
@@ -80,8 +78,8 @@ def write_manifest(folder: Path) -> Path:
         "count": count,
         "note": "random weights on generated images",
         "artifacts": {
-            "weights": {"path": "resnet_tiny.pt", "sha256": _sha256(folder / "resnet_tiny.pt")},
-            "val_map": {"path": "val_map.txt", "sha256": _sha256(folder / "val_map.txt")},
+            "weights": {"path": "resnet_tiny.pt", "sha256": file_digest(folder / "resnet_tiny.pt", "sha256")},
+            "val_map": {"path": "val_map.txt", "sha256": file_digest(folder / "val_map.txt", "sha256")},
             "images": {"path": "val"},
         },
     }

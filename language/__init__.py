@@ -1,0 +1,1 @@
+"""Language benchmarks: one sub-package per benchmark."""
