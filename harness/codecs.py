@@ -41,6 +41,7 @@ class ArrayCodec:
 FLOAT32 = ArrayCodec("float32")
 INT32 = ArrayCodec("int32")
 INT64 = ArrayCodec("int64")
+UINT8 = ArrayCodec("uint8")
 
 
 def read_accuracy_log(path) -> list[dict]:

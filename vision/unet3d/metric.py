@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.codecs import ArrayCodec, read_accuracy_log
+from harness.codecs import UINT8, read_accuracy_log
 from harness.score import Score
 
-UINT8 = ArrayCodec("uint8")  # the response: one label per voxel
+
 SMOOTH = 1e-6
 CLASSES = ((1, "kidney"), (2, "tumor"))
 
