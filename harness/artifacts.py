@@ -15,6 +15,7 @@ import json
 import shutil
 import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,13 +74,22 @@ def _unpack(archive: Path, target: Path) -> None:
 
 
 def _extract_member(archive: Path, member: str, out: Path) -> None:
-    with tarfile.open(archive) as tar:
-        source = tar.extractfile(member)
-        if source is None:
-            raise MissingArtifactError(f"{archive} has no file {member!r}; is it the right archive?")
-        tmp = out.with_name(out.name + ".part")
-        with tmp.open("wb") as sink:
-            shutil.copyfileobj(source, sink)
+    """One file out of a tar or zip archive (a wheel is a zip), written atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as bundle:
+            if member not in bundle.namelist():
+                raise MissingArtifactError(f"{archive} has no file {member!r}; is it the right archive?")
+            with bundle.open(member) as source, tmp.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+    else:
+        with tarfile.open(archive) as tar:
+            source = tar.extractfile(member)
+            if source is None:
+                raise MissingArtifactError(f"{archive} has no file {member!r}; is it the right archive?")
+            with tmp.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
     tmp.replace(out)
 
 

@@ -63,6 +63,20 @@ def test_fetch_verify_extract_and_unpack_then_reuse(tmp_path):
         assert again["weights"].path == got["weights"].path
 
 
+def test_a_member_of_a_zip_archive_such_as_a_wheel(tmp_path):
+    import zipfile
+
+    wheel = tmp_path / "pkg.whl"
+    with zipfile.ZipFile(wheel, "w") as bundle:
+        bundle.writestr("pkg/_static/data.zip", b"payload")
+    data = wheel.read_bytes()
+    with serve({"pkg.whl": data}) as server:
+        bench = bench_with(Artifact("punkt", "assets/pkg.whl", sha256=sha(data), sources=(server.url("pkg.whl"),),
+                                    member=("pkg/_static/data.zip", "assets/data.zip")))
+        got = artifacts.resolve_all(bench, str(tmp_path / "d"), offline=False, manifest={})
+    assert got["punkt"].path.read_bytes() == b"payload" and got["punkt"].digests["sha256"] == sha(b"payload")
+
+
 def test_a_corrupt_local_file_is_refused_and_named(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models/w.pt").write_bytes(b"tampered")
