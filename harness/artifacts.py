@@ -156,7 +156,8 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
     if art.member:
         out = data_dir / art.member[1]
         _extract_member(path, art.member[0], out)
-        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256"), **digests})
+        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256"),
+                                        **{f"archive_{k}": v for k, v in digests.items()}})
     return Resolved(art.name, path, digests)
 
 
