@@ -1,0 +1,1 @@
+"""Speech recognition benchmarks: one sub-package per benchmark."""

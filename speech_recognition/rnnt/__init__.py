@@ -1,0 +1,1 @@
+"""RNN-T on LibriSpeech dev-clean (word error rate)."""
