@@ -51,6 +51,9 @@ class SampleStore:
     def __len__(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
 
+    def indices(self) -> set[int]:
+        return {row[0] for row in self.db.execute("SELECT idx FROM outputs")}
+
     def get_many(self, indices) -> dict[int, np.ndarray]:
         found = {}
         for start in range(0, len(indices), 500):
@@ -80,6 +83,9 @@ class ResumingBackend:
     def __init__(self, backend, store: SampleStore):
         self.backend, self.store = backend, store
         self.reused = self.computed = 0
+        skip = getattr(backend, "skip_stored", None)  # a backend that plans ahead must not redo these
+        if skip is not None and len(store):
+            skip(store.indices())
 
     def predict(self, indices):
         stored = self.store.get_many(indices)

@@ -42,3 +42,23 @@ def test_resuming_backend_computes_only_what_is_missing(tmp_path):
     assert [o.tolist() for o in backend.predict([0, 1])] == [[0.0], [1.0]]
     assert [o.tolist() for o in backend.predict([1, 2, 0])] == [[1.0], [2.0], [0.0]]
     assert calls == [[0, 1], [2]] and (backend.reused, backend.computed) == (2, 3)
+
+
+def test_a_planning_backend_is_told_what_is_already_stored(tmp_path):
+    class Planner:
+        skipped = None
+
+        def skip_stored(self, indices):
+            self.skipped = set(indices)
+
+        def predict(self, indices):
+            return np.zeros((len(indices), 1), np.float32)
+
+    key = store.store_key("b", {}, "float32", "reference", {})
+    path = store.store_path(tmp_path, key)
+    empty = store.ResumingBackend(Planner(), store.SampleStore(path, key))
+    assert empty.backend.skipped is None  # nothing stored: nothing to skip
+    empty.predict([4, 7])
+    empty.store.close()
+    resumed = store.ResumingBackend(Planner(), store.SampleStore(path, key))
+    assert resumed.backend.skipped == {4, 7}

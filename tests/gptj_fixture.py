@@ -1,0 +1,64 @@
+"""A generated GPT-J fixture, and the outputs of the reference-style batch-1 ``generate`` on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import sha256
+
+COUNT = 6
+
+
+def reference_outputs(folder: Path) -> list:
+    """New tokens per record, one sample at a time with the reference's generate keywords."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from language.gptj import dataset
+
+    tokenizer = dataset.load_tokenizer(folder / "model")
+    model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()
+    outputs = []
+    for record in dataset.read_records(folder / "cnn_eval.json"):
+        ids = dataset.encode(tokenizer, dataset.prompt_of(record))
+        with torch.inference_mode():
+            out = model.generate(input_ids=torch.from_numpy(ids[None]), attention_mask=torch.ones(1, len(ids),
+                                 dtype=torch.long), early_stopping=True, max_new_tokens=128, min_new_tokens=30,
+                                 num_beams=4, pad_token_id=tokenizer.eos_token_id)
+        outputs.append(out[0, len(ids):].numpy())
+    return outputs
+
+
+@pytest.fixture(scope="session")
+def gptj_fixture(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    from language.gptj import dataset, demo, metric
+
+    folder = tmp_path_factory.mktemp("gptj_fixture")
+    manifest = demo.build(folder, count=COUNT, seed=1)
+    outputs = reference_outputs(folder)
+    tokenizer = dataset.load_tokenizer(folder / "model")
+    texts = metric.decode_texts(tokenizer, [o.astype("<i8").tobytes() for o in outputs])
+    return {"folder": folder, "manifest": manifest, "outputs": outputs, "texts": texts, "tokenizer": tokenizer}
+
+
+def labelled_manifest(fixture: dict, where: Path, references: list[str]) -> Path:
+    """The fixture's manifest with cnn_eval.json's references replaced by ``references``."""
+    where.mkdir(parents=True, exist_ok=True)
+    records = json.loads((fixture["folder"] / "cnn_eval.json").read_text())
+    for record, reference in zip(records, references):
+        record["output"] = reference
+    data = where / "cnn_eval.json"
+    data.write_text(json.dumps(records, indent=4))
+    manifest = json.loads(fixture["manifest"].read_text())
+    artifacts = manifest["artifacts"]
+    artifacts["dataset"] = {"path": str(data), "sha256": sha256(data)}
+    for name in ("model", "punkt"):
+        artifacts[name]["path"] = str(fixture["folder"] / artifacts[name]["path"])
+    manifest.pop("demo")
+    path = where / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return path
