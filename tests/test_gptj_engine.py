@@ -46,3 +46,15 @@ def test_offline_batches_are_cut_from_all_loaded_prompts_sorted_by_length():
     assert [o.tolist() for o in batches.outputs([2, 3])] == [[1], [8]]
     assert calls[2:] == [[2, 1]]  # 3 was ready from the first call
     assert [o.tolist() for o in batches.outputs([4, 5])] == [[2], [7]] and len(calls) == 3
+
+
+def test_device_auto_loads_on_the_cpu_here(tmp_path):
+    import torch
+    from transformers import GPTJConfig, GPTJForCausalLM
+
+    from language.llm.generation import load_model
+
+    GPTJForCausalLM(GPTJConfig(n_embd=16, n_layer=1, n_head=2, vocab_size=64, n_positions=32)).save_pretrained(tmp_path)
+    model = load_model(tmp_path, "float32", "auto")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert next(model.parameters()).device.type == expected

@@ -26,16 +26,17 @@ def load_model(model_path, data_type: str, device: str):
     import torch
     from transformers import AutoModelForCausalLM
 
+    from harness.torch_device import resolve_device
+
     if data_type not in TORCH_DTYPES:
         raise ValueError(f"DATA_TYPE {data_type!r}: expected one of {sorted(TORCH_DTYPES)}")
-    gpus = torch.cuda.device_count() if device.startswith("cuda") else 0
-    if device.startswith("cuda") and gpus == 0:
-        raise RuntimeError(f"DEVICE={device} but torch sees no CUDA device")
-    where = placement(device, gpus)
+    target = resolve_device(device)  # auto -> cuda:0 or cpu; a missing GPU is a clear error
+    gpus = torch.cuda.device_count() if target.type == "cuda" else 0
+    where = placement("cuda" if device in ("cuda", "auto") and target.type == "cuda" else str(target), gpus)
     model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=getattr(torch, TORCH_DTYPES[data_type]),
                                                  low_cpu_mem_usage=True, **where)
     if not where:
-        model = model.to(device)
+        model = model.to(target)
     return model.eval()
 
 
