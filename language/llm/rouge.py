@@ -48,9 +48,12 @@ def fmeasures(predictions: list[str], references: list[str], workers: int = 1) -
         return _chunk_fmeasures(pairs)
     bounds = np.linspace(0, len(pairs), workers + 1).astype(int)
     chunks = [pairs[a:b] for a, b in pairwise(bounds)]
-    # spawn: the scoring process may hold LoadGen or torch threads, which fork would copy mid-lock
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return np.concatenate(list(pool.map(_chunk_fmeasures, chunks)))
+    # spawn: the scoring process may hold LoadGen or torch threads, which fork would copy mid-lock.
+    # This process scores the first chunk itself while the helpers start up and score the rest.
+    with ProcessPoolExecutor(workers - 1, mp_context=get_context("spawn")) as pool:
+        rest = [pool.submit(_chunk_fmeasures, chunk) for chunk in chunks[1:]]
+        first = _chunk_fmeasures(chunks[0])
+        return np.concatenate([first, *(future.result() for future in rest)])
 
 
 def aggregate(per_sample: np.ndarray) -> dict[str, float]:
