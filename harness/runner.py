@@ -143,7 +143,8 @@ class _Worker:
             if not self.settings.report_tokens:
                 responses.append(response(sample_id, address, size))
                 continue
-            n_tokens = max(int(np.size(outputs[i])), 1) if outputs is not None else 1
+            # LoadGen rejects fewer than 2 tokens under token latencies (an error per sample)
+            n_tokens = max(int(np.size(outputs[i])), 2) if outputs is not None else 2
             if self.settings.scenario != "Offline":  # LoadGen needs the first token before completion
                 first = min(size, itemsize)
                 lg.FirstTokenComplete([response(sample_id, address if first else 0, first)])

@@ -185,3 +185,8 @@ def test_token_benchmarks_need_at_least_two_tokens(tmp_path, n_tokens, message):
         print(open("out/mlperf_log_detail.txt").read())
     """.replace("\n        ", "\n"))
     assert out.count(message) == 3
+
+
+def test_one_token_answers_are_reported_as_two_so_loadgen_logs_no_error(tmp_path):
+    (result,) = probe(tmp_path, model="llama2-70b", scenario="Server", total=4, psc=4, tokens=1)
+    assert result["errors"] == [] and all(e["token_count"] == 2 for e in result["entries"])

@@ -1,0 +1,51 @@
+"""``python -m harness accuracy llama2``: the flags of the reference's evaluate-accuracy.py and its output.
+
+Added flags, because the reference reaches the network: ``--punkt`` (nltk's punkt_tab.zip,
+verified; the reference calls nltk.download), ``--punkt-sha256`` and ``--workers`` (ROUGE
+processes). ``--dataset-sha256`` is the checksum the pickle must match before it is unpickled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness import fetch
+from harness.codecs import read_accuracy_log
+from language.llm import rouge, sentences
+
+from .dataset import load_tokenizer, read_frame
+from .metric import DTYPES, score_entries
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness accuracy llama2",
+                                description="ROUGE and tokens per sample of a Llama-2-70B LoadGen accuracy log.")
+    p.add_argument("--checkpoint-path", required=True, help="folder with the Llama-2 tokenizer files")
+    p.add_argument("--mlperf-accuracy-file", required=True, help="path to mlperf_log_accuracy.json")
+    p.add_argument("--dataset-file", required=True, help="path to the processed OpenOrca pickle")
+    p.add_argument("--verbose", action="store_true", help="verbose messages")
+    p.add_argument("--dtype", default="int64", choices=list(DTYPES), help="dtype of the accuracy log")
+    p.add_argument("--dataset-sha256", required=True, help="sha256 the pickle must have before it is opened")
+    p.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
+    p.add_argument("--punkt-sha256", default=sentences.PUNKT_TAB_SHA256,
+                   help="expected sha256 of --punkt ('' skips the check)")
+    p.add_argument("--workers", type=int, default=rouge.default_workers(), help="ROUGE worker processes")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    fetch.verify(args.dataset_file, sha256=args.dataset_sha256)
+    targets = [str(t) for t in read_frame(args.dataset_file, {"sha256": args.dataset_sha256})["output"]]
+    split = sentences.splitter(sentences.unpack(args.punkt, args.punkt_sha256 or None))
+    score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets,
+                          load_tokenizer(args.checkpoint_path), split, args.dtype, max(1, args.workers))
+    if args.verbose:
+        print(f"scored {score.scored} samples, {score.duplicates} duplicate responses ignored", file=sys.stderr)
+    for note in score.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print("\nResults\n")
+    for line in score.lines:
+        print(line)
+    return 0

@@ -1,0 +1,128 @@
+"""A tiny offline Llama-2 fixture: generated chat records in a processed-OpenOrca pickle, a
+Llama-style BPE tokenizer with byte fallback trained on them (unk 0, bos 1, eos 2), a random 2-layer
+LlamaForCausalLM (hidden 64) whose EOS logit is raised so answers end within a few dozen tokens
+instead of running to 1024, and a punkt_tab.zip with an untrained English model (it splits only at
+sentence punctuation). Weights are random: the numbers it yields are no accuracy claim.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from harness.fetch import file_digest
+
+SPECIALS = ("<unk>", "<s>", "</s>")
+SYSTEM = "You are an AI assistant. User will give you a task. Your goal is to complete it as faithfully as you can."
+WORDS = ("the city council said on monday that new rules for river traffic will start next year . officials "
+         "expect fewer accidents , but fishermen are worried about costs . what is the capital of france ? "
+         "answer the question step by step . the team won its third game in a row , and fans cheered . "
+         "translate to german : good morning . mr. brown , 54 , told reporters he was surprised .").split()
+EOS_BOOST = 2.5  # scale of the EOS row of lm_head: random answers end early
+
+
+def _text(rng: np.random.Generator, sentences: int) -> str:
+    out = []
+    for _ in range(sentences):
+        words = [WORDS[i] for i in rng.integers(0, len(WORDS), int(rng.integers(4, 14)))]
+        out.append(" ".join(words).capitalize() + ".")
+    return " ".join(out)
+
+
+def chat_prompt(system: str, question: str) -> str:
+    """The Llama-2 chat prompt the reference's processorca.py builds (literal "<s>" included)."""
+    if system:
+        return f"<s>[INST] <<SYS>>\n{system}\n<</SYS>>\n\n{question} [/INST]"
+    return f"<s>[INST] {question} [/INST]"
+
+
+def records(count: int, seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    origins = ("cot", "flan", "niv", "t0")
+    return [{"id": f"{origins[i % 4]}.{i}", "system_prompt": SYSTEM if i % 2 else "",
+             "question": _text(rng, int(rng.integers(1, 5))), "output": _text(rng, int(rng.integers(1, 4))),
+             "origin": origins[i % 4]} for i in range(count)]
+
+
+def write_tokenizer(folder: Path, corpus: list[str]) -> None:
+    from tokenizers import Tokenizer, decoders, models, normalizers, processors, trainers
+    from transformers import LlamaTokenizerFast
+
+    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
+    bpe = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
+    bpe.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    bpe.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                     decoders.Strip(" ", 1, 0)])
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=[*SPECIALS, *byte_tokens], show_progress=False)
+    bpe.train_from_iterator(corpus, trainer)
+    # byte pieces are ordinary vocabulary in Llama's tokenizer, not special tokens skipped on decode
+    spec = json.loads(bpe.to_str())
+    spec["added_tokens"] = [t for t in spec["added_tokens"] if t["content"] in SPECIALS]
+    bpe = Tokenizer.from_str(json.dumps(spec))
+    bpe.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    LlamaTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                       add_bos_token=True, legacy=True).save_pretrained(str(folder))
+
+
+def write_model(folder: Path, vocab_size: int, seed: int) -> None:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=2048, bos_token_id=1, eos_token_id=2,
+                         pad_token_id=0, tie_word_embeddings=False)
+    model = LlamaForCausalLM(config).eval()
+    with torch.no_grad():
+        model.lm_head.weight[2] *= EOS_BOOST
+    model.save_pretrained(str(folder))
+
+
+def write_pickle(path: Path, rows: list[dict], tokenizer) -> None:
+    import pandas as pd
+
+    space = tokenizer.convert_tokens_to_ids("▁")  # the real vocabulary's 29871
+    for row in rows:
+        row["input"] = chat_prompt(row["system_prompt"], row["question"])
+        row["tok_input"] = tokenizer(row["input"])["input_ids"] + [space]
+        row["tok_output"] = tokenizer(row["output"])["input_ids"]
+        row["tok_input_length"], row["tok_output_length"] = len(row["tok_input"]), len(row["tok_output"])
+    columns = ["id", "system_prompt", "question", "output", "input", "tok_input", "tok_output", "origin",
+               "tok_input_length", "tok_output_length"]
+    pd.DataFrame(rows, columns=columns).to_pickle(path)
+
+
+def write_punkt(path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+            bundle.writestr(f"punkt_tab/english/{name}", "")
+    path.write_bytes(buffer.getvalue())
+
+
+def build(folder, count: int = 8, seed: int = 0) -> Path:
+    from transformers import AutoTokenizer
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = records(count, seed)
+    corpus = [chat_prompt(SYSTEM, r["question"]) + " " + r["output"] for r in rows] + [" ".join(WORDS)]
+    write_tokenizer(folder / "model", corpus)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder / "model"))
+    write_model(folder / "model", len(tokenizer), seed)
+    write_pickle(folder / "open_orca.pkl", rows, tokenizer)
+    write_punkt(folder / "punkt_tab.zip")
+    manifest = {"demo": True, "count": count,
+                "note": "generated records and a random tiny Llama model: the scores mean nothing",
+                "artifacts": {"dataset": {"path": "open_orca.pkl", "sha256": file_digest(folder / "open_orca.pkl",
+                                                                                          "sha256")},
+                              "model": {"path": "model"},
+                              "punkt": {"path": "punkt_tab.zip",
+                                        "sha256": file_digest(folder / "punkt_tab.zip", "sha256")}}}
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2))
+    return path

@@ -1,0 +1,51 @@
+"""``python -m harness accuracy mixtral``: the flags of the reference's evaluate-accuracy.py.
+
+Added flags: ``--dataset-sha256`` (the pickle is unpickled only if its hash matches), ``--punkt``
+and ``--punkt-sha256`` (nltk's punkt_tab.zip, verified; the reference calls nltk.download).
+``--checkpoint-path`` is the folder with the Mixtral tokenizer; ``--n_workers`` also sets the
+ROUGE processes. MBXP per-language counts go to stderr; stdout is the reference's result block.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.codecs import read_accuracy_log
+from language.llm import sentences
+
+from .dataset import load_tokenizer, read_verified_pickle
+from .metric import DTYPES, score_entries
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness accuracy mixtral",
+                                description="ROUGE, GSM8K, MBXP and tokens per sample of a Mixtral accuracy log.")
+    p.add_argument("--checkpoint-path", required=True, help="folder with the Mixtral tokenizer files")
+    p.add_argument("--mlperf-accuracy-file", required=True, help="path to mlperf_log_accuracy.json")
+    p.add_argument("--dataset-file", required=True, help="path to the 15k dataset pickle")
+    p.add_argument("--n_workers", default=2, type=int, help="workers for MBXP (and ROUGE)")
+    p.add_argument("--verbose", action="store_true", help="verbose messages")
+    p.add_argument("--dtype", default="int64", choices=DTYPES, help="dtype of the accuracy log")
+    p.add_argument("--dataset-sha256", required=True, help="expected sha256 of --dataset-file")
+    p.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
+    p.add_argument("--punkt-sha256", default=sentences.PUNKT_TAB_SHA256,
+                   help="expected sha256 of --punkt ('' skips the check)")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    split = sentences.splitter(sentences.unpack(args.punkt, args.punkt_sha256 or None))
+    frame = read_verified_pickle(args.dataset_file, args.dataset_sha256)
+    score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), frame, load_tokenizer(args.checkpoint_path),
+                          split, args.dtype, max(1, args.n_workers))
+    if args.verbose:
+        print(f"scored {score.scored} samples, {score.duplicates} duplicate responses ignored", file=sys.stderr)
+        print(f"MBXP passed {score.details['mbxp_passed']} of {score.details['mbxp_counts']}", file=sys.stderr)
+    for note in score.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print("\nResults\n")
+    for line in score.lines:
+        print(line)
+    return 0

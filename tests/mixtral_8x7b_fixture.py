@@ -1,0 +1,62 @@
+"""A generated Mixtral fixture, the engine's outputs on it, and manifests with chosen labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import sha256
+
+COUNT = 6
+
+
+def sorted_batch_outputs(folder: Path, frame) -> dict[int, np.ndarray]:
+    """New tokens per row, generated as one length-sorted batch (what Offline with BATCH_SIZE=COUNT does)."""
+    from transformers import AutoModelForCausalLM
+
+    from language.mixtral_8x7b.generation import MixtralEngine
+
+    model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()
+    prompts = [np.asarray(t, dtype=np.int64) for t in frame["tok_input"]]
+    order = sorted(range(len(prompts)), key=lambda i: (-len(prompts[i]), i))
+    outputs = MixtralEngine(model).generate([prompts[i] for i in order],
+                                            [frame["dataset"].iloc[i] == "MBXP" for i in order])
+    return dict(zip(order, outputs))
+
+
+@pytest.fixture(scope="session")
+def mixtral_fixture(tmp_path_factory):
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("pandas")
+    torch.set_num_threads(1)
+    from language.mixtral_8x7b import dataset, demo
+
+    folder = tmp_path_factory.mktemp("mixtral_fixture")
+    manifest = demo.build(folder, count=COUNT, seed=1)
+    frame = dataset.read_verified_pickle(folder / "mixtral_15k.pkl", sha256(folder / "mixtral_15k.pkl"))
+    outputs = sorted_batch_outputs(folder, frame)
+    tokenizer = dataset.load_tokenizer(folder / "model")
+    texts = {i: tokenizer.decode(o.tolist(), skip_special_tokens=True) for i, o in outputs.items()}
+    return {"folder": folder, "manifest": manifest, "frame": frame, "outputs": outputs, "texts": texts,
+            "tokenizer": tokenizer}
+
+
+def labelled_manifest(fixture: dict, where: Path, labels: dict[int, str]) -> tuple[Path, Path]:
+    """The fixture's manifest with gt_output of the rows in ``labels`` replaced; (manifest, pickle)."""
+    where.mkdir(parents=True, exist_ok=True)
+    frame = fixture["frame"].copy()
+    for i, label in labels.items():
+        frame.loc[i, "gt_output"] = label
+    data = where / "mixtral_15k.pkl"
+    frame.to_pickle(data)
+    manifest = json.loads(fixture["manifest"].read_text())
+    artifacts = manifest["artifacts"]
+    artifacts["dataset"] = {"path": str(data), "sha256": sha256(data)}
+    for name in ("model", "punkt"):
+        artifacts[name]["path"] = str(fixture["folder"] / artifacts[name]["path"])
+    manifest.pop("demo")
+    path = where / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return path, data
