@@ -138,8 +138,10 @@ def merge(run_dirs: list[Path]) -> int:
 
 def _resuming(bench, config, resolved, backend, result: dict) -> store.ResumingBackend:
     """Keep every finished sample in a store outside the run directory, so a re-run resumes."""
-    key = store.store_key(bench.id, {n: a.digests for n, a in resolved.items()}, config.data_type,
-                          config.backend, getattr(backend, "cache_settings", {}))
+    identities = {n: a.digests or ({"folder": store.folder_fingerprint(a.path)} if a.path.is_dir() else {})
+                  for n, a in resolved.items()}
+    key = store.store_key(bench.id, identities, config.data_type, config.backend,
+                          getattr(backend, "cache_settings", {}))
     path = store.store_path(Path(config.log_dir) / bench.log_folder / "cache", key)
     samples = store.SampleStore(path, key)
     if len(samples):

@@ -19,6 +19,23 @@ import numpy as np
 VERSION = 1
 
 
+CONFIG_SUFFIXES = (".json", ".txt", ".model", ".yaml", ".yml")
+
+
+def folder_fingerprint(folder: Path, small: int = 1 << 20) -> str:
+    """A cheap identity for an artifact folder without a declared checksum (a model directory):
+    every file's relative name and size, plus the content of small configuration files (configs,
+    tokenizers). Hashing hundreds of GB of weights, or 50,000 images, on every run would cost more
+    than the run it protects."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder)}\0{size}\n".encode())
+        if size <= small and path.suffix in CONFIG_SUFFIXES:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def store_key(benchmark: str, artifacts: dict, data_type: str, backend: str, settings: dict) -> dict:
     return {"version": VERSION, "benchmark": benchmark, "data_type": data_type, "backend": backend,
             "artifacts": {name: digests for name, digests in sorted(artifacts.items())}, "settings": settings}

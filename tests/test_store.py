@@ -62,3 +62,16 @@ def test_a_planning_backend_is_told_what_is_already_stored(tmp_path):
     empty.store.close()
     resumed = store.ResumingBackend(Planner(), store.SampleStore(path, key))
     assert resumed.backend.skipped == {4, 7}
+
+
+def test_a_folder_without_a_checksum_is_identified_by_names_sizes_and_small_files(tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"layers": 2}')
+    (model / "weights.bin").write_bytes(b"\0" * 2048)
+    before = store.folder_fingerprint(model, small=1024)
+    assert store.folder_fingerprint(model, small=1024) == before
+    (model / "config.json").write_text('{"layers": 3}')
+    changed = store.folder_fingerprint(model, small=1024)
+    (model / "weights.bin").write_bytes(b"\0" * 2049)
+    assert len({before, changed, store.folder_fingerprint(model, small=1024)}) == 3
