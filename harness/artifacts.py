@@ -52,7 +52,7 @@ def _digests(art: Artifact, path: Path) -> dict[str, str]:
 
 def _instruction(art: Artifact, where: Path) -> str:
     if art.manual:
-        return f"{art.name}: {art.manual.format(path=where)}"
+        return f"{art.name}: {art.manual.replace('{path}', str(where))}"  # other braces stay as written
     sources = ", ".join(art.sources) or "no public source"
     return f"{art.name}: missing {where} (fetch it from {sources}, or run without OFFLINE=1)"
 
