@@ -44,7 +44,7 @@ BENCHMARK = Benchmark(
                     "R2, see the v4.1 README of language/llama2-70b), or build it with the reference's "
                     "processorca.py (--seqlen_limit=1024 --num_total_samples=24576) from Open-Orca/OpenOrca's "
                     "1M-GPT4-Augmented.parquet; then point a MANIFEST at it with its sha256: "
-                    '{{"artifacts": {{"dataset": {{"path": "...pkl", "sha256": "..."}}, ...}}}}. '
+                    '{"artifacts": {"dataset": {"path": "...pkl", "sha256": "..."}, ...}}. '
                     "Expected place: {path}."),
             licence="MIT (Open-Orca/OpenOrca)",
         ),
