@@ -1,9 +1,7 @@
 """Declaration of Llama-2-70B-chat on OpenOrca (24,576 samples; ROUGE-1/2/L and TOKENS_PER_SAMPLE)."""
 
 from harness.declaration import Artifact, Benchmark, Target
-
-_WHEEL = ("https://files.pythonhosted.org/packages/8c/20/60be179aaba858981edbe18eab106ff485967a9d3b198f8c58496cad9e32/"
-          "llama_index_core-0.14.25-py3-none-any.whl")
+from language.llm.assets import PUNKT
 
 
 def _targets(multiplier: float) -> tuple[Target, ...]:
@@ -60,15 +58,7 @@ BENCHMARK = Benchmark(
                     "directly in DATA_DIR/models/llama2/Llama-2-70b-chat-hf/."),
             licence="Llama 2 Community License (Meta)",
         ),
-        Artifact(
-            name="punkt",
-            path="nltk/llama_index_core-0.14.25-py3-none-any.whl",
-            sha256="caa7d9c5ac9b13dc33400cf8d5e92e689b6d1e4497eb9bfa50d6f52ca2eb22a1",
-            size=11928254,
-            sources=(_WHEEL,),
-            member=("llama_index/core/_static/nltk_cache/tokenizers/punkt_tab.zip", "nltk/punkt_tab.zip"),
-            licence="Apache-2.0 (nltk_data punkt_tab, carried unchanged in the llama-index-core wheel, MIT)",
-        ),
+        PUNKT,
     ),
     notes=(
         "Outputs are cut at the first EOS before tokens are counted (the reference's 294.45 counts no EOS/pads).",

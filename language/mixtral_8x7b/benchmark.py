@@ -1,9 +1,8 @@
 """Declaration of Mixtral-8x7B-Instruct on OpenOrca + GSM8K + MBXP (15,000 prompts, v4.1)."""
 
 from harness.declaration import Artifact, Benchmark, Target
+from language.llm.assets import PUNKT
 
-_WHEEL = ("https://files.pythonhosted.org/packages/8c/20/60be179aaba858981edbe18eab106ff485967a9d3b198f8c58496cad9e32/"
-          "llama_index_core-0.14.25-py3-none-any.whl")
 _DATASET_URL = "https://inference.mlcommons-storage.org/mixtral_8x7b%2F2024.06.06_mixtral_15k_v4.pkl"
 
 BENCHMARK = Benchmark(
@@ -52,15 +51,7 @@ BENCHMARK = Benchmark(
                     "DATA_DIR/models/mixtral-8x7b-instruct-v0.1/."),
             licence="Apache-2.0 (Mistral AI)",
         ),
-        Artifact(
-            name="punkt",
-            path="nltk/llama_index_core-0.14.25-py3-none-any.whl",
-            sha256="caa7d9c5ac9b13dc33400cf8d5e92e689b6d1e4497eb9bfa50d6f52ca2eb22a1",
-            size=11928254,
-            sources=(_WHEEL,),
-            member=("llama_index/core/_static/nltk_cache/tokenizers/punkt_tab.zip", "nltk/punkt_tab.zip"),
-            licence="Apache-2.0 (nltk_data punkt_tab, carried unchanged in the llama-index-core wheel, MIT)",
-        ),
+        PUNKT,
     ),
     notes=(
         "MBXP programs run only for languages whose toolchain is installed; skipped languages are listed.",
