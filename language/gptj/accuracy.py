@@ -25,16 +25,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="verbose messages")
     p.add_argument("--dtype", default="int64", choices=DTYPES, help="dtype of the accuracy log")
     p.add_argument("--model-path", required=True, help="folder with the GPT-J tokenizer files")
-    p.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
-    p.add_argument("--punkt-sha256", default=sentences.PUNKT_TAB_SHA256,
-                   help="expected sha256 of --punkt ('' skips the check)")
+    sentences.add_flags(p)
     p.add_argument("--workers", type=int, default=rouge.default_workers(), help="ROUGE worker processes")
     return p
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    split = sentences.splitter(sentences.unpack(args.punkt, args.punkt_sha256 or None))
+    split = sentences.from_flags(args)
     targets = [record["output"] for record in read_records(args.dataset_file)]
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets, load_tokenizer(args.model_path),
                           split, args.dtype, max(1, args.workers))

@@ -6,14 +6,13 @@ numbers it yields are no accuracy claim.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from harness.fetch import file_digest
+from language.llm.sentences import write_blank_punkt
 
 from . import dataset
 
@@ -63,13 +62,6 @@ def write_model(folder: Path, seed: int) -> None:
     GPTJForCausalLM(config).eval().save_pretrained(str(folder))
 
 
-def write_punkt(path: Path) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-            bundle.writestr(f"punkt_tab/english/{name}", "")
-    path.write_bytes(buffer.getvalue())
-
 
 def build(folder, count: int = 8, seed: int = 0) -> Path:
     folder = Path(folder)
@@ -79,7 +71,7 @@ def build(folder, count: int = 8, seed: int = 0) -> Path:
     corpus = [r["instruction"] + "\n" + r["input"] + "\n" + r["output"] for r in records] + [" ".join(WORDS), template]
     write_tokenizer(folder / "model", corpus)
     write_model(folder / "model", seed)
-    write_punkt(folder / "punkt_tab.zip")
+    write_blank_punkt(folder / "punkt_tab.zip")
     manifest = {"demo": True, "count": count,
                 "note": "random 2-layer GPT-J on generated articles: the pipeline runs, the scores mean nothing",
                 "artifacts": {"dataset": {"path": "cnn_eval.json", "sha256": file_digest(folder / "cnn_eval.json",

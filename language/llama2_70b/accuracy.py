@@ -27,9 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="verbose messages")
     p.add_argument("--dtype", default="int64", choices=list(DTYPES), help="dtype of the accuracy log")
     p.add_argument("--dataset-sha256", required=True, help="sha256 the pickle must have before it is opened")
-    p.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
-    p.add_argument("--punkt-sha256", default=sentences.PUNKT_TAB_SHA256,
-                   help="expected sha256 of --punkt ('' skips the check)")
+    sentences.add_flags(p)
     p.add_argument("--workers", type=int, default=rouge.default_workers(), help="ROUGE worker processes")
     return p
 
@@ -38,7 +36,7 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     fetch.verify(args.dataset_file, sha256=args.dataset_sha256)
     targets = [str(t) for t in read_frame(args.dataset_file, {"sha256": args.dataset_sha256})["output"]]
-    split = sentences.splitter(sentences.unpack(args.punkt, args.punkt_sha256 or None))
+    split = sentences.from_flags(args)
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets,
                           load_tokenizer(args.checkpoint_path), split, args.dtype, max(1, args.workers))
     if args.verbose:

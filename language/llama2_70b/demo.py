@@ -7,14 +7,13 @@ sentence punctuation). Weights are random: the numbers it yields are no accuracy
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from harness.fetch import file_digest
+from language.llm.sentences import write_blank_punkt
 
 SPECIALS = ("<unk>", "<s>", "</s>")
 SYSTEM = "You are an AI assistant. User will give you a task. Your goal is to complete it as faithfully as you can."
@@ -96,13 +95,6 @@ def write_pickle(path: Path, rows: list[dict], tokenizer) -> None:
     pd.DataFrame(rows, columns=columns).to_pickle(path)
 
 
-def write_punkt(path: Path) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-            bundle.writestr(f"punkt_tab/english/{name}", "")
-    path.write_bytes(buffer.getvalue())
-
 
 def build(folder, count: int = 8, seed: int = 0) -> Path:
     from transformers import AutoTokenizer
@@ -115,7 +107,7 @@ def build(folder, count: int = 8, seed: int = 0) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "model"))
     write_model(folder / "model", len(tokenizer), seed)
     write_pickle(folder / "open_orca.pkl", rows, tokenizer)
-    write_punkt(folder / "punkt_tab.zip")
+    write_blank_punkt(folder / "punkt_tab.zip")
     manifest = {"demo": True, "count": count,
                 "note": "generated records and a random tiny Llama model: the scores mean nothing",
                 "artifacts": {"dataset": {"path": "open_orca.pkl", "sha256": file_digest(folder / "open_orca.pkl",

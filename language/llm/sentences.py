@@ -8,21 +8,12 @@ NLTK_DATA folder, and that folder is the one nltk is pointed at.
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from pathlib import Path
 
 PUNKT_TAB_SHA256 = "e57f64187974277726a3417ca6f181ec5403676c717672eef6a748a7b20e0106"
 PUNKT_TAB_SIZE = 4319076
 LANGUAGE = "english"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def unpack(zip_path, expected_sha256: str | None = PUNKT_TAB_SHA256) -> Path:
@@ -32,7 +23,9 @@ def unpack(zip_path, expected_sha256: str | None = PUNKT_TAB_SHA256) -> Path:
     The folder is named after the zip's hash, so a different zip never reuses a stale folder.
     """
     zip_path = Path(zip_path)
-    digest = _sha256(zip_path)
+    from harness.fetch import file_digest
+
+    digest = file_digest(zip_path, "sha256")
     if expected_sha256 and digest != expected_sha256:
         raise ValueError(f"{zip_path}: sha256 {digest}, expected {expected_sha256} (nltk's punkt_tab.zip)")
     folder = zip_path.parent / f"nltk_data-{digest[:16]}"
@@ -55,3 +48,27 @@ def splitter(nltk_data):
         nltk.data.path.insert(0, folder)
     pointer = nltk.data.find(f"tokenizers/punkt_tab/{LANGUAGE}/", paths=[folder])
     return PunktSentenceTokenizer(load_punkt_params(pointer)).tokenize
+
+
+def add_flags(parser) -> None:
+    """The accuracy commands' flags for the splitter data (the references call nltk.download)."""
+    parser.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
+    parser.add_argument("--punkt-sha256", default=PUNKT_TAB_SHA256,
+                        help="expected sha256 of --punkt ('' skips the check)")
+
+
+def from_flags(args):
+    """The splitter for the data given by ``add_flags``'s flags, verified first."""
+    return splitter(unpack(args.punkt, args.punkt_sha256 or None))
+
+
+def write_blank_punkt(path) -> None:
+    """A punkt_tab.zip with an empty English model (it splits on sentence punctuation only), for
+    demos and tests: the real data is an artifact no fixture should need."""
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
+            bundle.writestr(f"punkt_tab/{LANGUAGE}/{name}", "")
+    Path(path).write_bytes(buffer.getvalue())

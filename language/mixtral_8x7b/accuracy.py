@@ -28,15 +28,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="verbose messages")
     p.add_argument("--dtype", default="int64", choices=DTYPES, help="dtype of the accuracy log")
     p.add_argument("--dataset-sha256", required=True, help="expected sha256 of --dataset-file")
-    p.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
-    p.add_argument("--punkt-sha256", default=sentences.PUNKT_TAB_SHA256,
-                   help="expected sha256 of --punkt ('' skips the check)")
+    sentences.add_flags(p)
     return p
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    split = sentences.splitter(sentences.unpack(args.punkt, args.punkt_sha256 or None))
+    split = sentences.from_flags(args)
     frame = read_verified_pickle(args.dataset_file, args.dataset_sha256)
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), frame, load_tokenizer(args.checkpoint_path),
                           split, args.dtype, max(1, args.n_workers))

@@ -7,14 +7,13 @@ Weights are random: the numbers it yields are no accuracy claim.
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from harness.fetch import file_digest
+from language.llm.sentences import write_blank_punkt
 
 SPECIALS = ("<unk>", "<s>", "</s>")
 WORDS = ("the train leaves at noon and carries forty people . a farmer sells eggs for three dollars each . "
@@ -70,13 +69,6 @@ def write_model(folder: Path, vocab: int, seed: int) -> None:
     model.save_pretrained(str(folder))
 
 
-def write_punkt(path: Path) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as bundle:
-        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-            bundle.writestr(f"punkt_tab/english/{name}", "")
-    path.write_bytes(buffer.getvalue())
-
 
 def write_pickle(path: Path, records: list[dict], tokenizer) -> None:
     import pandas as pd
@@ -97,7 +89,7 @@ def build(folder, count: int = 6, seed: int = 0) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(str(folder / "model"))
     write_model(folder / "model", len(tokenizer), seed)
     write_pickle(folder / "mixtral_15k.pkl", records, tokenizer)
-    write_punkt(folder / "punkt_tab.zip")
+    write_blank_punkt(folder / "punkt_tab.zip")
     digest = {name: file_digest(folder / name, "sha256") for name in ("mixtral_15k.pkl", "punkt_tab.zip")}
     manifest = {"demo": True, "count": count,
                 "note": "random 2-layer Mixtral on generated prompts: the pipeline runs, the scores mean nothing",
