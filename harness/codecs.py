@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -57,6 +58,60 @@ def read_accuracy_log(path) -> list[dict]:
     if not isinstance(entries, list):
         raise ValueError(f"{path} is not a LoadGen accuracy log: expected a JSON list of entries")
     return entries
+
+
+def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
+    """The entries of an accuracy log in file order, read incrementally.
+
+    For logs too large to hold (DLRM's is ~1.5 GB of hex, SDXL's ~31 GB): memory stays at about
+    one entry plus ``chunk_size``. Accepts any JSON list of objects, whatever its layout.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no accuracy log at {path}: did the LoadGen run finish?")
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8") as handle:
+        buffer, pos, eof = "", 0, False
+        started = False
+
+        def fill(need_more: bool) -> bool:
+            nonlocal buffer, pos, eof
+            if eof:
+                return False
+            # Grow reads geometrically so one huge entry is not re-scanned once per chunk.
+            more = handle.read(max(chunk_size, len(buffer) - pos if need_more else 0))
+            buffer, pos = buffer[pos:] + more, 0
+            eof = not more
+            return bool(more)
+
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(buffer):
+                if not fill(False):
+                    raise ValueError(f"{path} is not a complete LoadGen accuracy log (it ends early)")
+                continue
+            char = buffer[pos]
+            if not started:
+                if char != "[":
+                    raise ValueError(f"{path} is not a LoadGen accuracy log: expected a JSON list of entries")
+                started, pos = True, pos + 1
+                continue
+            if char == "]":
+                return
+            try:
+                entry, end = decoder.raw_decode(buffer, pos)
+            except json.JSONDecodeError as exc:
+                if fill(True):
+                    continue
+                raise ValueError(f"{path} is not a complete LoadGen accuracy log ({exc})") from None
+            if end == len(buffer) and not eof and not isinstance(entry, dict):
+                fill(True)  # a number cut at the buffer's end: read on and decode again
+                continue
+            if not isinstance(entry, dict):
+                raise ValueError(f"{path} is not a LoadGen accuracy log: entry {entry!r} is not an object")
+            pos = end
+            yield entry
 
 
 def first_responses(entries: list[dict]) -> tuple[dict[int, bytes], int]:

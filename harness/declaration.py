@@ -39,19 +39,27 @@ class Artifact:
 
 @dataclass(frozen=True)
 class Target:
-    """An accuracy target as the submission checker states it: reference x multiplier, and limits."""
+    """An accuracy target as the submission checker states it: reference x multiplier, and limits.
+
+    Where the checker writes the bounds as absolute numbers (SDXL's CLIP and FID windows), give
+    ``lower`` and ``upper`` instead of multipliers so that no product rounds them.
+    """
 
     metric: str  # the name of the value in the metric's output, e.g. "acc"
     reference: float
     multiplier: float = 0.99
     upper_multiplier: float | None = None  # an upper limit, as the checker has for tokens per sample
+    lower: float | None = None
+    upper: float | None = None
 
     @property
     def threshold(self) -> float:
-        return self.reference * self.multiplier
+        return self.lower if self.lower is not None else self.reference * self.multiplier
 
     @property
     def upper_limit(self) -> float | None:
+        if self.upper is not None:
+            return self.upper
         return None if self.upper_multiplier is None else self.reference * self.upper_multiplier
 
 

@@ -46,9 +46,9 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         body.append((
             r["key"], r["metric"],
-            "-" if r["value"] is None else f"{r['value']:.6g}",
-            f"{r['threshold']:.6g}",
-            "-" if r["upper_limit"] is None else f"{r['upper_limit']:.6g}",
+            "-" if r['value'] is None else f"{r['value']:.10g}",
+            f"{r['threshold']:.10g}",
+            "-" if r['upper_limit'] is None else f"{r['upper_limit']:.10g}",
             "-" if r["ratio_percent"] is None else f"{r['ratio_percent']:.2f}",
             "PASS" if r["pass"] else "FAIL",
         ))
