@@ -6,29 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import sha256
+from llm_fixture import generate_one_at_a_time, manifest_with_dataset
 
 COUNT = 6
 
 
 def reference_outputs(folder: Path) -> list:
     """New tokens per record, one sample at a time with the reference's generate keywords."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
     from language.gptj import dataset
 
     tokenizer = dataset.load_tokenizer(folder / "model")
-    model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()
-    outputs = []
-    for record in dataset.read_records(folder / "cnn_eval.json"):
-        ids = dataset.encode(tokenizer, dataset.prompt_of(record))
-        with torch.inference_mode():
-            out = model.generate(input_ids=torch.from_numpy(ids[None]), attention_mask=torch.ones(1, len(ids),
-                                 dtype=torch.long), early_stopping=True, max_new_tokens=128, min_new_tokens=30,
-                                 num_beams=4, pad_token_id=tokenizer.eos_token_id)
-        outputs.append(out[0, len(ids):].numpy())
-    return outputs
+    prompts = [dataset.encode(tokenizer, dataset.prompt_of(r)) for r in dataset.read_records(folder / "cnn_eval.json")]
+    return generate_one_at_a_time(folder / "model", prompts, early_stopping=True, max_new_tokens=128,
+                                  min_new_tokens=30, num_beams=4, pad_token_id=tokenizer.eos_token_id)
 
 
 @pytest.fixture(scope="session")
@@ -53,12 +43,4 @@ def labelled_manifest(fixture: dict, where: Path, references: list[str]) -> Path
         record["output"] = reference
     data = where / "cnn_eval.json"
     data.write_text(json.dumps(records, indent=4))
-    manifest = json.loads(fixture["manifest"].read_text())
-    artifacts = manifest["artifacts"]
-    artifacts["dataset"] = {"path": str(data), "sha256": sha256(data)}
-    for name in ("model", "punkt"):
-        artifacts[name]["path"] = str(fixture["folder"] / artifacts[name]["path"])
-    manifest.pop("demo")
-    path = where / "manifest.json"
-    path.write_text(json.dumps(manifest))
-    return path
+    return manifest_with_dataset(fixture, where, data)

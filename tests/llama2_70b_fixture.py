@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from conftest import sha256
+from llm_fixture import generate_one_at_a_time, manifest_with_dataset
 
 COUNT = 6
 
@@ -14,18 +14,8 @@ COUNT = 6
 def reference_outputs(folder: Path, prompts) -> list:
     """New tokens per record, one sample at a time with the reference's generate keywords, up to and
     including the first EOS (what a batch of one returns)."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()
-    outputs = []
-    for ids in prompts:
-        with torch.inference_mode():
-            out = model.generate(input_ids=torch.from_numpy(ids[None]), attention_mask=torch.ones(1, len(ids),
-                                 dtype=torch.long), pad_token_id=2, early_stopping=True, max_new_tokens=1024,
-                                 min_new_tokens=1, num_beams=1, do_sample=False)
-        outputs.append(out[0, len(ids):].numpy())
-    return outputs
+    return generate_one_at_a_time(folder / "model", prompts, pad_token_id=2, early_stopping=True,
+                                  max_new_tokens=1024, min_new_tokens=1, num_beams=1, do_sample=False)
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +46,4 @@ def labelled_manifest(fixture: dict, where: Path, references: list[str]) -> Path
     frame["output"] = references
     data = where / "open_orca.pkl"
     frame.to_pickle(data)
-    manifest = json.loads(fixture["manifest"].read_text())
-    artifacts = manifest["artifacts"]
-    artifacts["dataset"] = {"path": str(data), "sha256": sha256(data)}
-    for name in ("model", "punkt"):
-        artifacts[name]["path"] = str(fixture["folder"] / artifacts[name]["path"])
-    manifest.pop("demo")
-    path = where / "manifest.json"
-    path.write_text(json.dumps(manifest))
-    return path
+    return manifest_with_dataset(fixture, where, data)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import sha256
+from llm_fixture import manifest_with_dataset
 
 COUNT = 6
 
@@ -51,12 +51,4 @@ def labelled_manifest(fixture: dict, where: Path, labels: dict[int, str]) -> tup
         frame.loc[i, "gt_output"] = label
     data = where / "mixtral_15k.pkl"
     frame.to_pickle(data)
-    manifest = json.loads(fixture["manifest"].read_text())
-    artifacts = manifest["artifacts"]
-    artifacts["dataset"] = {"path": str(data), "sha256": sha256(data)}
-    for name in ("model", "punkt"):
-        artifacts[name]["path"] = str(fixture["folder"] / artifacts[name]["path"])
-    manifest.pop("demo")
-    path = where / "manifest.json"
-    path.write_text(json.dumps(manifest))
-    return path, data
+    return manifest_with_dataset(fixture, where, data), data

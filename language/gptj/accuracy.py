@@ -8,10 +8,10 @@ punkt_tab.zip, verified; the reference calls nltk.download) and ``--workers`` (R
 from __future__ import annotations
 
 import argparse
-import sys
 
 from harness.codecs import read_accuracy_log
 from language.llm import rouge, sentences
+from language.llm.report import print_score
 
 from .dataset import load_tokenizer, read_records
 from .metric import DTYPES, score_entries
@@ -36,11 +36,5 @@ def main(argv: list[str]) -> int:
     targets = [record["output"] for record in read_records(args.dataset_file)]
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets, load_tokenizer(args.model_path),
                           split, args.dtype, max(1, args.workers))
-    if args.verbose:
-        print(f"scored {score.scored} samples, {score.duplicates} duplicate responses ignored", file=sys.stderr)
-    for note in score.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print("\nResults\n")
-    for line in score.lines:
-        print(line)
+    print_score(score, args.verbose)
     return 0

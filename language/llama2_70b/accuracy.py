@@ -8,11 +8,11 @@ processes). ``--dataset-sha256`` is the checksum the pickle must match before it
 from __future__ import annotations
 
 import argparse
-import sys
 
 from harness import fetch
 from harness.codecs import read_accuracy_log
 from language.llm import rouge, sentences
+from language.llm.report import print_score
 
 from .dataset import load_tokenizer, read_frame
 from .metric import DTYPES, score_entries
@@ -39,11 +39,5 @@ def main(argv: list[str]) -> int:
     split = sentences.from_flags(args)
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets,
                           load_tokenizer(args.checkpoint_path), split, args.dtype, max(1, args.workers))
-    if args.verbose:
-        print(f"scored {score.scored} samples, {score.duplicates} duplicate responses ignored", file=sys.stderr)
-    for note in score.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print("\nResults\n")
-    for line in score.lines:
-        print(line)
+    print_score(score, args.verbose)
     return 0

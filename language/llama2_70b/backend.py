@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from language.llm.batching import LengthSortedBatches
-from language.llm.generation import Engine, load_model
+from language.llm.backend import GenerationBackend
 
 EOS = 2
 MIN_RESPONSE_TOKENS = 2
@@ -34,26 +33,9 @@ def pad_short(tokens: np.ndarray, eos: int = EOS) -> np.ndarray:
     return np.concatenate([tokens, np.full(MIN_RESPONSE_TOKENS - len(tokens), eos, dtype=np.int64)])
 
 
-class ReferenceBackend:
+class ReferenceBackend(GenerationBackend):
     def __init__(self, dataset, artifacts, config):
-        self.dataset, self.batch_size = dataset, max(1, config.batch_size)
-        self.cache_settings = generation_settings()  # part of the resume store's key
-        model = load_model(artifacts["model"].path, config.data_type, config.device)
-        self.engine = Engine(model, self.cache_settings, pad_id=EOS)
-        self.sorted_batches, self.stored = None, set()
-        if config.scenario == "Offline":
-            # every loaded sample will be asked for: generate ahead, except what a resumed run stored
-            self.sorted_batches = LengthSortedBatches(
-                self.engine.generate, dataset.prompt_ids,
-                lambda: [i for i in dataset.prompts if i not in self.stored], self.batch_size)
-
-    def skip_stored(self, indices) -> None:
-        """Called by the core's resume store: these samples will never be asked for."""
-        self.stored = set(indices)
+        super().__init__(dataset, artifacts, config, generation_settings(), pad_id=EOS)
 
     def predict(self, indices):
-        if self.sorted_batches is not None:
-            outputs = self.sorted_batches.outputs(list(indices))
-        else:
-            outputs = self.engine.generate_sorted([self.dataset.prompt_ids(i) for i in indices], self.batch_size)
-        return [pad_short(o) for o in outputs]
+        return [pad_short(o) for o in super().predict(indices)]

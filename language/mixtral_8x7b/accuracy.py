@@ -9,10 +9,10 @@ ROUGE processes. MBXP per-language counts go to stderr; stdout is the reference'
 from __future__ import annotations
 
 import argparse
-import sys
 
 from harness.codecs import read_accuracy_log
 from language.llm import sentences
+from language.llm.report import print_score
 
 from .dataset import load_tokenizer, read_verified_pickle
 from .metric import DTYPES, score_entries
@@ -38,12 +38,6 @@ def main(argv: list[str]) -> int:
     frame = read_verified_pickle(args.dataset_file, args.dataset_sha256)
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), frame, load_tokenizer(args.checkpoint_path),
                           split, args.dtype, max(1, args.n_workers))
-    if args.verbose:
-        print(f"scored {score.scored} samples, {score.duplicates} duplicate responses ignored", file=sys.stderr)
-        print(f"MBXP passed {score.details['mbxp_passed']} of {score.details['mbxp_counts']}", file=sys.stderr)
-    for note in score.notes:
-        print(f"note: {note}", file=sys.stderr)
-    print("\nResults\n")
-    for line in score.lines:
-        print(line)
+    print_score(score, args.verbose,
+                (f"MBXP passed {score.details['mbxp_passed']} of {score.details['mbxp_counts']}",))
     return 0
