@@ -59,8 +59,10 @@ def test_short_outputs_are_padded_with_eos_for_loadgen():
 def test_a_pickle_without_a_verified_checksum_is_never_opened(tmp_path):
     path = tmp_path / "open_orca.pkl"
     path.write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="verified checksum"):
+    with pytest.raises(ValueError, match="without a known checksum"):
         dataset.read_dataset(Resolved("dataset", path, {}))
+    with pytest.raises(ValueError, match="not unpickled"):  # hashed again right before it is read
+        dataset.read_dataset(Resolved("dataset", path, {"sha256": "0" * 64}))
 
 
 def test_result_line_dedup_and_counts(tmp_path):

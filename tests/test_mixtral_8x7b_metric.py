@@ -103,7 +103,7 @@ def test_short_outputs_are_padded_with_eos_to_two_tokens():
 def test_a_pickle_is_read_only_when_its_hash_matches(tmp_path):
     path = tmp_path / "data.pkl"
     path.write_bytes(b"not really a pickle")
-    with pytest.raises(ValueError, match="without a known sha256"):
+    with pytest.raises(ValueError, match="without a known checksum"):
         dataset.read_verified_pickle(path, None)
     with pytest.raises(ValueError, match="not unpickled"):
         dataset.read_verified_pickle(path, "0" * 64)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-from harness import fetch
 from harness.codecs import read_accuracy_log
 from language.llm import rouge, sentences
 from language.llm.report import print_score
@@ -34,7 +33,6 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    fetch.verify(args.dataset_file, sha256=args.dataset_sha256)
     targets = [str(t) for t in read_frame(args.dataset_file, {"sha256": args.dataset_sha256})["output"]]
     split = sentences.from_flags(args)
     score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets,

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from language.llm.pickles import read_verified_frame
+
 COLUMNS = ("tok_input", "output")
 
 
 def read_frame(path, digests: dict):
-    """The DataFrame at ``path``; refuses a file whose checksum nobody checked."""
-    if not any(digests.get(k) for k in ("sha256", "md5")):
-        raise ValueError(f"{path}: refusing to unpickle a file without a verified checksum; give its sha256 "
-                         "in a MANIFEST (see the dataset artifact's instructions)")
-    import pandas as pd
-
-    frame = pd.read_pickle(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: no column(s) {missing}; expected the processed OpenOrca pickle")
-    return frame.reset_index(drop=True)
+    """The DataFrame at ``path``; refuses a file whose checksum is not given or does not match."""
+    return read_verified_frame(path, COLUMNS, "the processed OpenOrca pickle",
+                               sha256=digests.get("sha256"), md5=digests.get("md5"))
 
 
 def read_dataset(resolved) -> tuple[list[np.ndarray], list[str]]:

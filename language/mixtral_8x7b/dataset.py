@@ -8,37 +8,16 @@ routes MBXP rows to a stop rule; the evaluator needs ``dataset``, ``id``, ``inpu
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
+
+from language.llm.pickles import read_verified_frame
 
 COLUMNS = ("dataset", "id", "input", "gt_output", "tok_input")
 
 
-def sha256_of(path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_verified_pickle(path, expected_sha256: str | None):
     """The DataFrame in ``path``; raises unless its sha256 equals ``expected_sha256``."""
-    if not expected_sha256:
-        raise ValueError(f"{path}: refusing to unpickle a file without a known sha256 (give one in the manifest "
-                         "or with --dataset-sha256)")
-    digest = sha256_of(path)
-    if digest != expected_sha256.lower():
-        raise ValueError(f"{path}: sha256 {digest}, expected {expected_sha256}; not unpickled")
-    import pandas as pd
-
-    frame = pd.read_pickle(path)
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: the Mixtral dataset needs the columns {missing}")
-    return frame
+    return read_verified_frame(path, COLUMNS, "the Mixtral 15k dataset pickle", sha256=expected_sha256)
 
 
 def load_tokenizer(folder):
