@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fetch
+from . import fetch, verified
 from .declaration import Artifact, Benchmark
 from .errors import MissingArtifactError
 
@@ -46,7 +46,7 @@ def load_manifest(path: str | None) -> dict:
 
 
 def _digests(art: Artifact, path: Path) -> dict[str, str]:
-    fetch.verify(path, sha256=art.sha256, md5=art.md5, size=art.size)
+    verified.verify(path, sha256=art.sha256, md5=art.md5, size=art.size)
     return {k: v for k, v in (("sha256", art.sha256), ("md5", art.md5)) if v}
 
 
@@ -127,7 +127,7 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         return Resolved(art.name, data_dir / art.unpack, {}, "declared")  # unpacked earlier or by hand
     if art.member and (data_dir / art.member[1]).is_file():
         out = data_dir / art.member[1]
-        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256")})
+        return Resolved(art.name, out, {"sha256": verified.digest(out, "sha256")})
     if not path.is_file():
         if art.manual or not art.sources:
             problems.append(_instruction(art, path))
@@ -156,7 +156,7 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
     if art.member:
         out = data_dir / art.member[1]
         _extract_member(path, art.member[0], out)
-        return Resolved(art.name, out, {"sha256": fetch.file_digest(out, "sha256"),
+        return Resolved(art.name, out, {"sha256": verified.digest(out, "sha256"),
                                         **{f"archive_{k}": v for k, v in digests.items()}})
     return Resolved(art.name, path, digests)
 
@@ -166,7 +166,7 @@ def _from_manifest(name: str, entry: dict, problems: list[str]) -> Resolved | No
     if path.is_dir():
         return Resolved(name, path, {}, "manifest")
     try:
-        fetch.verify(path, sha256=entry.get("sha256"), md5=entry.get("md5"), size=entry.get("size"))
+        verified.verify(path, sha256=entry.get("sha256"), md5=entry.get("md5"), size=entry.get("size"))
     except (fetch.FetchError, FileNotFoundError) as exc:
         problems.append(f"{name}: {exc}")
         return None

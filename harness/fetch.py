@@ -45,18 +45,25 @@ def _display_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-def file_digest(path, algorithm: str) -> str:
-    """Hex digest of the file at ``path``, read in 1 MiB blocks; ``algorithm`` is 'sha256' or 'md5'."""
-    if algorithm not in ("sha256", "md5"):
-        raise ValueError(f"unsupported digest algorithm {algorithm!r}; use 'sha256' or 'md5'")
-    h = hashlib.new(algorithm)
+def file_digests(path, algorithms) -> dict[str, str]:
+    """Hex digests of the file at ``path`` for each of ``algorithms`` ('sha256', 'md5'), in one pass."""
+    bad = [a for a in algorithms if a not in ("sha256", "md5")]
+    if bad:
+        raise ValueError(f"unsupported digest algorithm {bad[0]!r}; use 'sha256' or 'md5'")
+    hashers = {name: hashlib.new(name) for name in algorithms}
     with open(path, "rb") as f:
         while block := f.read(BLOCK):
-            h.update(block)
-    return h.hexdigest()
+            for h in hashers.values():
+                h.update(block)
+    return {name: h.hexdigest() for name, h in hashers.items()}
 
 
-def _mismatch(path, sha256, md5, size) -> str | None:
+def file_digest(path, algorithm: str) -> str:
+    """Hex digest of the file at ``path``, read in 1 MiB blocks; ``algorithm`` is 'sha256' or 'md5'."""
+    return file_digests(path, (algorithm,))[algorithm]
+
+
+def _mismatch(path, sha256, md5, size, digests=file_digests) -> str | None:
     """Describe the first way ``path`` differs from what is expected, or None if it matches."""
     actual_size = os.path.getsize(path)
     if size is not None and actual_size != int(size):
@@ -64,26 +71,23 @@ def _mismatch(path, sha256, md5, size) -> str | None:
     wanted = {name: value.strip().lower() for name, value in (("sha256", sha256), ("md5", md5)) if value}
     if not wanted:
         return None
-    hashers = {name: hashlib.new(name) for name in wanted}
-    with open(path, "rb") as f:
-        while block := f.read(BLOCK):
-            for h in hashers.values():
-                h.update(block)
+    actual = digests(path, tuple(wanted))
     for name, expected in wanted.items():
-        actual = hashers[name].hexdigest()
-        if actual != expected:
-            return f"{name} differs: expected {expected}, actual {actual}"
+        if actual[name] != expected:
+            return f"{name} differs: expected {expected}, actual {actual[name]}"
     return None
 
 
-def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None) -> None:
+def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None,
+           digests=file_digests) -> None:
     """Raise FetchError naming the file, the expected and the actual value if ``path`` does not match.
 
     The size is checked first (cheap); then every digest given, in one pass over the file.
+    ``digests`` computes them (``harness.verified.digests`` reuses a remembered result).
     """
     if not os.path.isfile(path):
         raise FetchError(f"{path}: file not found, cannot verify it")
-    problem = _mismatch(path, sha256, md5, size)
+    problem = _mismatch(path, sha256, md5, size, digests)
     if problem:
         raise FetchError(f"{path}: {problem}")
 

@@ -76,6 +76,16 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     print(f"== preparing {config.n_count} of {bench.total_count} samples")
     dataset.prepare()
     backend = make_backend(bench, config, dataset, resolved)
+    try:
+        return _drive(bench, config, dataset, backend, resolved, run_dir, result, (start, stop, partial, conf_parts))
+    finally:
+        close = getattr(backend, "close", None)  # a backend with helper processes or devices to release
+        if close is not None:
+            close()
+
+
+def _drive(bench, config, dataset, backend, resolved, run_dir: Path, result: dict, plan) -> int:
+    start, stop, partial, conf_parts = plan
     if config.mode == "accuracy" and config.resume:
         backend = _resuming(bench, config, resolved, backend, result)
     qsl, sut = dataset, backend

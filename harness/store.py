@@ -26,9 +26,9 @@ def folder_fingerprint(folder: Path, small: int = 1 << 20) -> str:
     """A cheap identity for an artifact folder without a declared checksum (a model directory):
     every file's relative name and size, plus the content of small configuration files (configs,
     tokenizers). Hashing hundreds of GB of weights, or 50,000 images, on every run would cost more
-    than the run it protects."""
+    than the run it protects. Records of verified checksums (``harness.verified``) do not count."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.endswith(".verified")):
         size = path.stat().st_size
         digest.update(f"{path.relative_to(folder)}\0{size}\n".encode())
         if size <= small and path.suffix in CONFIG_SUFFIXES:

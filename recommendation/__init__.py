@@ -1,0 +1,1 @@
+"""Recommendation benchmarks: one sub-package per benchmark."""

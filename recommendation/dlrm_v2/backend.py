@@ -1,0 +1,102 @@
+"""The reference PyTorch backend: DLRM-v2 from the reference snapshot, sigmoid of the logit.
+
+The response of one aggregated sample of n rows is float32 [p_0, label_0, ..., p_{n-1},
+label_{n-1}], as the reference logs it, so the scorer needs nothing but the log. Each call
+predicts exactly the samples it is given (the runner slices queries into BATCH_SIZE samples),
+so no response can carry another sample's pairs, unlike the reference's queue runner.
+
+Settings read here (this benchmark's own, documented in README.md):
+``WORLD_SIZE`` (default 1): processes holding the tables (see ``sharded.py``);
+``DLRM_MEMORY_LIMIT``: replaces the measured free memory in the pre-load check (``memory.py``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from harness.errors import HarnessError, UsageError
+from harness.torch_device import resolve_device
+
+from . import memory
+
+
+def world_size(env=os.environ) -> int:
+    raw = env.get("WORLD_SIZE", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 26:
+        raise UsageError(f"WORLD_SIZE={raw!r} is not valid: use the number of processes (1 to 26, one table "
+                         "at least each) that hold the embedding tables")
+    return int(raw)
+
+
+class ReferenceBackend:
+    def __init__(self, dataset, artifacts, config):
+        import torch
+
+        from . import sharded
+        from .model import build_empty, config_from_shapes, table_name
+        from .snapshot import SnapshotReader
+
+        self.torch, self.dataset = torch, dataset
+        self.device = resolve_device(config.device)
+        world = world_size()
+        limit = memory.parse_limit(os.environ.get("DLRM_MEMORY_LIMIT"))
+        try:
+            reader = SnapshotReader(artifacts["weights"].path)
+            self.cfg = config_from_shapes(reader.shapes())
+        except (OSError, ValueError, KeyError) as exc:
+            raise HarnessError(f"cannot read the DLRM-v2 snapshot {artifacts['weights'].path}: {exc}") from None
+        tables = [table_name(k) for k in range(len(self.cfg.table_rows))]
+        table_bytes = [reader.specs[t].nbytes for t in tables]
+        dense_bytes = sum(s.nbytes for n, s in reader.specs.items() if n not in tables)
+        if world == 1:
+            memory.check({self.device: sum(table_bytes) + dense_bytes}, limit)
+            self.model = build_empty(self.cfg, self.device)
+            self.embed = self.model.sparse_arch
+            names = list(self.model.state_dict())
+        else:
+            plan = sharded.assign(table_bytes, world)
+            devices = sharded.rank_devices(self.device, world)
+            shares: dict = {}
+            for rank, device in enumerate(devices):
+                shares[device] = shares.get(device, 0) + sum(table_bytes[k] for k in plan[rank])
+            shares[devices[0]] += dense_bytes
+            memory.check(shares, limit)
+            self.model = build_empty(self.cfg, self.device, with_tables=False)
+            names = list(self.model.state_dict())
+        state = self.model.state_dict()
+        try:
+            for name in names:
+                if name not in tables:
+                    reader.read_into(name, state[name])
+            if world == 1:
+                for name in tables:
+                    reader.read_into(name, state[name])
+            else:
+                self.embed = sharded.ShardedTables(reader, self.cfg, plan, devices)
+        except (OSError, ValueError, KeyError) as exc:
+            raise HarnessError(f"cannot load the DLRM-v2 weights from {artifacts['weights'].path}: {exc}") from None
+        rows = sum(self.cfg.table_rows)
+        where = f"{world} processes" if world > 1 else str(self.device)
+        print(f"   DLRM-v2 on {where}: {rows} embedding rows x {self.cfg.embedding_dim}, "
+              f"{memory.gib(sum(table_bytes))} of tables")
+
+    def predict(self, indices) -> list[np.ndarray]:
+        torch = self.torch
+        batch = self.dataset.batch(indices)
+        dense = torch.from_numpy(batch.dense).to(self.device)
+        sparse = {k: torch.from_numpy(arr).to(self.device, torch.int64) for k, arr in enumerate(batch.sparse)}
+        with torch.inference_mode():
+            probs = torch.sigmoid(self.model.logits(dense, self.embed(sparse)))
+        pairs = np.empty((len(batch.labels), 2), dtype=np.float32)
+        pairs[:, 0] = probs.to("cpu", torch.float32).numpy()
+        pairs[:, 1] = batch.labels
+        bounds = np.cumsum(batch.sizes)[:-1]
+        return [part.reshape(-1) for part in np.split(pairs, bounds)]
+
+    def close(self) -> None:
+        """Called by the core when the run ends: stop the table workers of the sharded mode."""
+        close = getattr(self.embed, "close", None)
+        if close is not None:
+            close()
