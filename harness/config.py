@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .declaration import SCENARIOS, Benchmark
+from .declaration import SCENARIOS, Benchmark, load_object
 from .errors import UsageError
 from .registry import ROOT
 
@@ -62,6 +62,7 @@ class RunConfig:
     resume: bool
     shards: int = 1
     shard: int = 0
+    options: dict = field(default_factory=dict)  # the benchmark's own settings, by variable name
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -71,6 +72,8 @@ class RunConfig:
         lines = [f"  {'benchmark':<{width}}  {self.benchmark}"]
         for key, env in SETTINGS.items():
             lines.append(f"  {key:<{width}}  {getattr(self, key)!s:<24} ({env})")
+        for variable, value in self.options.items():
+            lines.append(f"  {variable.lower():<{width}}  {value!s:<24} ({variable})")
         return "\n".join(lines)
 
 
@@ -167,7 +170,21 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     shard = 0 if raw is None else _int(name, raw, 0, shards - 1)
 
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
-                     data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard)
+                     data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard,
+                     benchmark_options(bench, env))
+
+
+def benchmark_options(bench: Benchmark, env: dict) -> dict:
+    """``{variable: parsed value}`` of the benchmark's own settings (see declaration.Option)."""
+    values = {}
+    for option in bench.options:
+        raw = env.get(option.variable, "")
+        raw = option.default if raw.strip() == "" else raw
+        try:
+            values[option.variable] = load_object(option.parse)(raw)
+        except ValueError as exc:
+            raise _bad(option.variable, raw, str(exc)) from None
+    return values
 
 
 def _flag(source: tuple[str | None, str], default: bool, allowed: str) -> bool:

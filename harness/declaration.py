@@ -64,6 +64,22 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A setting only one benchmark has (DLRM-v2's ``WORLD_SIZE``), read from the environment at the
+    edge like the core's settings, printed with them and saved in result.json.
+
+    ``parse`` is a ``"module:function"`` (a light module: it runs before the run starts) that turns
+    the raw text (``default`` when unset) into the value, or raises ValueError saying what is allowed.
+    Backends read the value from ``config.options[variable]``.
+    """
+
+    variable: str
+    parse: str
+    default: str = ""
+    help: str = ""
+
+
+@dataclass(frozen=True)
 class Benchmark:
     """The declaration of one benchmark; see the module docstring.
 
@@ -94,6 +110,7 @@ class Benchmark:
     demo: str | None = None
     report_tokens: bool = False
     log_name: str = ""
+    options: tuple[Option, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property

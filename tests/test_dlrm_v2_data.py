@@ -11,7 +11,7 @@ import pytest
 
 from harness.artifacts import Resolved
 from harness.errors import MissingArtifactError
-from recommendation.dlrm_v2 import aggregation, criteo, demo, memory
+from recommendation.dlrm_v2 import aggregation, criteo, demo, memory, options
 
 torch = pytest.importorskip("torch")
 
@@ -90,8 +90,7 @@ def test_backend_answers_each_sample_of_a_batch_with_its_own_pairs(tiny, monkeyp
     from recommendation.dlrm_v2.dataset import MultihotCriteoDataset
 
     _, artifacts = tiny
-    monkeypatch.delenv("WORLD_SIZE", raising=False)
-    config = SimpleNamespace(n_count=3, device="cpu")
+    config = SimpleNamespace(n_count=3, device="cpu", options={"WORLD_SIZE": 1, "DLRM_MEMORY_LIMIT": None})
     ds = MultihotCriteoDataset(artifacts, config)
     backend = ReferenceBackend(dataset=ds, artifacts=artifacts, config=config)
     together = backend.predict([0, 1, 2])
@@ -152,11 +151,11 @@ def test_real_architecture_sizes_and_memory_message():
     assert config_from_shapes({n: tuple(p.shape) for n, p in model.state_dict().items()}) == DLRMConfig()
     weights = (204_184_588 * 128 + dense) * 4
     with pytest.raises(memory.InsufficientMemory) as err:
-        memory.check({torch.device("cpu"): weights}, memory.parse_limit("64G"))
+        memory.check({torch.device("cpu"): weights}, options.memory_limit("64G"))
     assert "needs 102.8 GiB on cpu (97.4 GiB of weights" in str(err.value)
     assert "DLRM_MEMORY_LIMIT is 64.0 GiB" in str(err.value) and "WORLD_SIZE=N DEVICE=cuda" in str(err.value)
-    memory.check({torch.device("cpu"): weights}, memory.parse_limit("120GiB"))
-    assert memory.parse_limit("1.5K") == 1536 and memory.parse_limit(None) is None
+    memory.check({torch.device("cpu"): weights}, options.memory_limit("120GiB"))
+    assert options.memory_limit("1.5K") == 1536 and options.memory_limit("") is None
 
 
 def test_tables_are_balanced_over_ranks():
@@ -165,3 +164,18 @@ def test_tables_are_balanced_over_ranks():
     assert sorted(k for p in plan for k in p) == list(range(26)) and all(p == sorted(p) for p in plan)
     loads = [sum(sizes[k] for k in p) for p in plan]
     assert max(loads) == 40_000_000 * 128 * 4  # no GPU gets two of the five 20 GB tables
+
+
+def test_its_own_settings_are_checked_at_the_edge_printed_and_saved():
+    from harness import registry
+    from harness.config import resolve
+    from harness.errors import UsageError
+
+    bench = registry.get("dlrm-v2")
+    config = resolve(bench, env={"WORLD_SIZE": "4", "DLRM_MEMORY_LIMIT": "1.5K"})
+    assert config.options == {"WORLD_SIZE": 4, "DLRM_MEMORY_LIMIT": 1536}
+    assert "(WORLD_SIZE)" in config.describe() and config.as_dict()["options"]["WORLD_SIZE"] == 4
+    assert resolve(bench, env={}).options == {"WORLD_SIZE": 1, "DLRM_MEMORY_LIMIT": None}
+    for variable, value in (("WORLD_SIZE", "27"), ("WORLD_SIZE", "two"), ("DLRM_MEMORY_LIMIT", "lots")):
+        with pytest.raises(UsageError, match=f"{variable}='{value}' is not valid: "):
+            resolve(bench, env={variable: value})

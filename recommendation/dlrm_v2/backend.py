@@ -5,29 +5,20 @@ label_{n-1}], as the reference logs it, so the scorer needs nothing but the log.
 predicts exactly the samples it is given (the runner slices queries into BATCH_SIZE samples),
 so no response can carry another sample's pairs, unlike the reference's queue runner.
 
-Settings read here (this benchmark's own, documented in README.md):
-``WORLD_SIZE`` (default 1): processes holding the tables (see ``sharded.py``);
-``DLRM_MEMORY_LIMIT``: replaces the measured free memory in the pre-load check (``memory.py``).
+Settings of this benchmark's own (declared in benchmark.py, parsed by the core, read from
+``config.options``): ``WORLD_SIZE`` (default 1), the processes holding the tables (see
+``sharded.py``); ``DLRM_MEMORY_LIMIT``, which replaces the measured free memory in the pre-load
+check (``memory.py``).
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from harness.errors import HarnessError, UsageError
+from harness.errors import HarnessError
 from harness.torch_device import resolve_device
 
 from . import memory
-
-
-def world_size(env=os.environ) -> int:
-    raw = env.get("WORLD_SIZE", "").strip() or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= 26:
-        raise UsageError(f"WORLD_SIZE={raw!r} is not valid: use the number of processes (1 to 26, one table "
-                         "at least each) that hold the embedding tables")
-    return int(raw)
 
 
 class ReferenceBackend:
@@ -40,8 +31,8 @@ class ReferenceBackend:
 
         self.torch, self.dataset = torch, dataset
         self.device = resolve_device(config.device)
-        world = world_size()
-        limit = memory.parse_limit(os.environ.get("DLRM_MEMORY_LIMIT"))
+        world = config.options["WORLD_SIZE"]
+        limit = config.options["DLRM_MEMORY_LIMIT"]
         try:
             reader = SnapshotReader(artifacts["weights"].path)
             self.cfg = config_from_shapes(reader.shapes())

@@ -1,6 +1,6 @@
 """Declaration of DLRM-v2 (DCNv2 on multi-hot Criteo day 23, ROC AUC over 89,137,319 pairs)."""
 
-from harness.declaration import Artifact, Benchmark, Target
+from harness.declaration import Artifact, Benchmark, Option, Target
 
 # Public read-only key pair of the MLCommons R2 bucket, as printed in the reference README (v4.1).
 _RCLONE_CONFIG = (
@@ -56,6 +56,12 @@ BENCHMARK = Benchmark(
                     "sharded/ (and batched/) subfolders."),
             licence="Apache-2.0 (MLCommons reference model)",
         ),
+    ),
+    options=(
+        Option("WORLD_SIZE", "recommendation.dlrm_v2.options:world_size", "1",
+               "processes holding the embedding tables (table-wise; with DEVICE=cuda rank r uses cuda:r)"),
+        Option("DLRM_MEMORY_LIMIT", "recommendation.dlrm_v2.options:memory_limit", "",
+               "free memory the pre-load check assumes per device, e.g. 200G (unset: measured)"),
     ),
     notes=(
         "A sample is a run of 100-700 consecutive rows (seed 123, the reference's quantile table); N_COUNT counts them.",

@@ -8,28 +8,15 @@ measured free memory of each device: to leave room for other work, or to test th
 
 from __future__ import annotations
 
-import re
-
 from harness.errors import HarnessError
 
 GIB = 1 << 30
 RESERVE_FRACTION = 0.05  # as the reference planner's storage reservation
 RESERVE_BYTES = 512 << 20  # one batch of inputs and activations
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 class InsufficientMemory(HarnessError):
     pass
-
-
-def parse_limit(text: str | None) -> int | None:
-    if text is None or not text.strip():
-        return None
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
-    if not m:
-        raise HarnessError(f"DLRM_MEMORY_LIMIT={text!r} is not valid: give bytes, or a number with K, M, G or T "
-                           "(binary units), e.g. 200G")
-    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
 
 
 def host_available() -> int:
