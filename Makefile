@@ -7,17 +7,19 @@ PYTHON ?= python3
 export PYTHON
 
 BENCHMARKS := $(shell PYTHONPATH=. $(PYTHON) -m harness names)
+OTHER_NAMES := $(shell PYTHONPATH=. $(PYTHON) -m harness names --others)
 VENV := .venv/bin/python
 
 LOG_TARGETS := $(addprefix log_,$(BENCHMARKS))
 PUBLISH_TARGETS := $(addprefix publish_log_,$(BENCHMARKS))
 DATA_PUSH_TARGETS := $(addprefix data_push_,$(BENCHMARKS))
 
-.PHONY: help all list summary demo test bench venv log_all $(BENCHMARKS) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
+.PHONY: help all list summary demo test bench venv log_all $(BENCHMARKS) $(OTHER_NAMES) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
 
 help:
 	@echo "usage: make <target> [SCENARIO=..] [N_COUNT=..] [DATA_TYPE=..] [DEVICE=..] [MODE=..]"
 	@echo "benchmarks: $(BENCHMARKS)"
+	@echo "  (other names that work as targets: $(OTHER_NAMES))"
 	@echo "  make <benchmark>  build or reuse its environment, fetch and verify artifacts, run, score, verdict"
 	@echo "  make all          every benchmark; goes on past a failure, exits non-zero at the end"
 	@echo "  make demo         the whole pipeline on generated data and random weights (no accuracy claim)"
@@ -27,7 +29,7 @@ help:
 	@echo "  make publish_log_<name> RUN=<run dir> [FORCE=1]   publish a passing run as the verified log"
 	@echo "  make data_push_<name>   seed the DVC remote with verified artifacts (then DATA_SOURCE=dvc)"
 
-$(BENCHMARKS): %:
+$(BENCHMARKS) $(OTHER_NAMES): %:
 	bash scripts/build_env.sh $* && bash scripts/eval.sh $*
 
 all:

@@ -46,8 +46,15 @@ def load_manifest(path: str | None) -> dict:
 
 
 def _digests(art: Artifact, path: Path) -> dict[str, str]:
-    verified.verify(path, sha256=art.sha256, md5=art.md5, size=art.size)
-    return {k: v for k, v in (("sha256", art.sha256), ("md5", art.md5)) if v}
+    verified.verify(path, sha256=art.sha256, md5=art.md5, size=art.size, git_blob=art.git_blob)
+    return {k: v for k, v in (("sha256", art.sha256), ("md5", art.md5), ("git_blob", art.git_blob)) if v}
+
+
+def _member_digests(art: Artifact, out: Path) -> dict[str, str]:
+    """The extracted file's sha256, checked against ``member_sha256`` when one is declared."""
+    if art.member_sha256:
+        verified.verify(out, sha256=art.member_sha256)
+    return {"sha256": verified.digest(out, "sha256")}
 
 
 def _instruction(art: Artifact, where: Path) -> str:
@@ -127,7 +134,11 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         return Resolved(art.name, data_dir / art.unpack, {}, "declared")  # unpacked earlier or by hand
     if art.member and (data_dir / art.member[1]).is_file():
         out = data_dir / art.member[1]
-        return Resolved(art.name, out, {"sha256": verified.digest(out, "sha256")})
+        try:
+            return Resolved(art.name, out, _member_digests(art, out))
+        except fetch.FetchError as exc:
+            problems.append(f"{art.name}: {exc}. Delete it (and {path.name}) to fetch it again.")
+            return None
     if not path.is_file():
         if art.manual or not art.sources:
             problems.append(_instruction(art, path))
@@ -135,7 +146,8 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         last_error = None
         for url in art.sources:
             try:
-                fetch.download(url, path, sha256=art.sha256, md5=art.md5, size=art.size, offline=offline)
+                fetch.download(url, path, sha256=art.sha256, md5=art.md5, size=art.size, offline=offline,
+                               git_blob=art.git_blob)
                 break
             except fetch.OfflineError:
                 problems.append(_instruction(art, path) + " [OFFLINE=1]")
@@ -156,8 +168,13 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
     if art.member:
         out = data_dir / art.member[1]
         _extract_member(path, art.member[0], out)
-        return Resolved(art.name, out, {"sha256": verified.digest(out, "sha256"),
-                                        **{f"archive_{k}": v for k, v in digests.items()}})
+        try:
+            member = _member_digests(art, out)
+        except fetch.FetchError as exc:
+            out.unlink()
+            problems.append(f"{art.name}: {exc} (inside the verified {path.name}: is it the right archive?)")
+            return None
+        return Resolved(art.name, out, {**member, **{f"archive_{k}": v for k, v in digests.items()}})
     return Resolved(art.name, path, digests)
 
 

@@ -79,7 +79,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_names(args) -> int:
-    print(" ".join(registry.make_names()))
+    print(" ".join(registry.other_names() if args.others else registry.make_names()))
     return 0
 
 
@@ -203,9 +203,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="the run directory to publish (or RUN=...)")
     p.add_argument("--force", action="store_true", help="as FORCE=1")
     p.set_defaults(func=cmd_dvc)
+    p = sub.add_parser("names", help="the make target of every benchmark")
+    p.add_argument("--others", action="store_true", help="the other names (ids, aliases) instead")
+    p.set_defaults(func=cmd_names)
     for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
                              ("tools-python", cmd_tools_python, "the python of the DVC tools environment"),
-                             ("names", cmd_names, "the make target of every benchmark"),
                              ("summary", cmd_summary, "latest result per benchmark")):
         sub.add_parser(name, help=text).set_defaults(func=func)
     return top

@@ -22,7 +22,9 @@ class Artifact:
     ``path`` is relative to the data directory. ``sources`` are tried in order. An artifact with
     ``manual`` set cannot be downloaded (a licence or a registration stands in the way): the text
     says exactly what to obtain. ``unpack`` names a folder (relative to the data directory) that
-    the verified archive is unpacked into; ``member`` picks one file out of the archive instead.
+    the verified archive is unpacked into; ``member`` picks one file out of the archive instead,
+    and ``member_sha256`` checks that file. ``git_blob`` is the id git gives the file's content,
+    for files that upstream publishes no other checksum for than their commit.
     """
 
     name: str
@@ -35,6 +37,8 @@ class Artifact:
     licence: str | None = None
     unpack: str | None = None
     member: tuple[str, str] | None = None  # (name inside the archive, path to write it to)
+    member_sha256: str | None = None
+    git_blob: str | None = None
 
 
 @dataclass(frozen=True)

@@ -45,12 +45,19 @@ def _display_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+ALGORITHMS = ("sha256", "md5", "git_blob")
+
+
 def file_digests(path, algorithms) -> dict[str, str]:
-    """Hex digests of the file at ``path`` for each of ``algorithms`` ('sha256', 'md5'), in one pass."""
-    bad = [a for a in algorithms if a not in ("sha256", "md5")]
+    """Hex digests of the file at ``path`` for each of ``algorithms``, in one pass: 'sha256', 'md5',
+    or 'git_blob' (the id git gives the content: sha1 of ``blob <size>\\0`` + the bytes, the only
+    checksum some upstream files have)."""
+    bad = [a for a in algorithms if a not in ALGORITHMS]
     if bad:
-        raise ValueError(f"unsupported digest algorithm {bad[0]!r}; use 'sha256' or 'md5'")
-    hashers = {name: hashlib.new(name) for name in algorithms}
+        raise ValueError(f"unsupported digest algorithm {bad[0]!r}; use one of {', '.join(ALGORITHMS)}")
+    hashers = {name: hashlib.new("sha1" if name == "git_blob" else name) for name in algorithms}
+    if "git_blob" in hashers:
+        hashers["git_blob"].update(f"blob {os.path.getsize(path)}\0".encode())
     with open(path, "rb") as f:
         while block := f.read(BLOCK):
             for h in hashers.values():
@@ -63,12 +70,13 @@ def file_digest(path, algorithm: str) -> str:
     return file_digests(path, (algorithm,))[algorithm]
 
 
-def _mismatch(path, sha256, md5, size, digests=file_digests) -> str | None:
+def _mismatch(path, sha256, md5, size, digests=file_digests, git_blob=None) -> str | None:
     """Describe the first way ``path`` differs from what is expected, or None if it matches."""
     actual_size = os.path.getsize(path)
     if size is not None and actual_size != int(size):
         return f"size differs: expected {int(size)} bytes, actual {actual_size} bytes"
-    wanted = {name: value.strip().lower() for name, value in (("sha256", sha256), ("md5", md5)) if value}
+    wanted = {name: value.strip().lower()
+              for name, value in (("sha256", sha256), ("md5", md5), ("git_blob", git_blob)) if value}
     if not wanted:
         return None
     actual = digests(path, tuple(wanted))
@@ -79,7 +87,7 @@ def _mismatch(path, sha256, md5, size, digests=file_digests) -> str | None:
 
 
 def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None,
-           digests=file_digests) -> None:
+           digests=file_digests, git_blob: str | None = None) -> None:
     """Raise FetchError naming the file, the expected and the actual value if ``path`` does not match.
 
     The size is checked first (cheap); then every digest given, in one pass over the file.
@@ -87,7 +95,7 @@ def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int
     """
     if not os.path.isfile(path):
         raise FetchError(f"{path}: file not found, cannot verify it")
-    problem = _mismatch(path, sha256, md5, size, digests)
+    problem = _mismatch(path, sha256, md5, size, digests, git_blob)
     if problem:
         raise FetchError(f"{path}: {problem}")
 
@@ -179,7 +187,7 @@ def _describe(e: BaseException) -> str:
 
 def download(url: str, dest, *, sha256: str | None = None, md5: str | None = None,
              size: int | None = None, retries: int = 3, timeout: float = 60.0, offline: bool = False,
-             progress: bool = True, backoff: float = 1.0) -> pathlib.Path:
+             progress: bool = True, backoff: float = 1.0, git_blob: str | None = None) -> pathlib.Path:
     """Download ``url`` to ``dest``, verify it, and return ``dest`` as a Path.
 
     The transfer goes to ``<dest>.part`` and resumes an existing one with a Range request.
@@ -223,7 +231,7 @@ def download(url: str, dest, *, sha256: str | None = None, md5: str | None = Non
             f"downloading {shown} failed after {attempts} attempts ({_describe(cause)}); "
             f"{kept} bytes received so far are kept in {part} and the next call resumes from there; "
             f"or fetch the file by hand and place it at {dest}") from cause
-    problem = _mismatch(part, sha256, md5, size)
+    problem = _mismatch(part, sha256, md5, size, git_blob=git_blob)
     if problem:
         part.unlink()
         raise FetchError(f"downloaded {shown} but its {problem}; the partial file was deleted and "

@@ -50,3 +50,9 @@ def get(name: str) -> Benchmark:
 def make_names() -> list[str]:
     """The make target of each benchmark, in registry order."""
     return [b.make_name for b in all_benchmarks()]
+
+
+def other_names() -> list[str]:
+    """The ids and aliases that are not make names (``sdxl``, ``bert-99``): make targets too."""
+    targets = set(make_names())
+    return [n for b in all_benchmarks() for n in b.names if n not in targets]

@@ -58,9 +58,10 @@ def digests(path, algorithms) -> dict[str, str]:
     return {a: known[a] for a in algorithms}
 
 
-def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None) -> None:
+def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None,
+           git_blob: str | None = None) -> None:
     """``fetch.verify`` with remembered digests."""
-    fetch.verify(path, sha256=sha256, md5=md5, size=size, digests=digests)
+    fetch.verify(path, sha256=sha256, md5=md5, size=size, digests=digests, git_blob=git_blob)
 
 
 def digest(path, algorithm: str) -> str:

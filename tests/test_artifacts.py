@@ -77,6 +77,45 @@ def test_a_member_of_a_zip_archive_such_as_a_wheel(tmp_path):
     assert got["punkt"].path.read_bytes() == b"payload" and got["punkt"].digests["sha256"] == sha(b"payload")
 
 
+def test_a_declared_member_checksum_is_checked_after_extraction_and_on_reuse(tmp_path):
+    import zipfile
+
+    wheel = tmp_path / "pkg.whl"
+    with zipfile.ZipFile(wheel, "w") as bundle:
+        bundle.writestr("pkg/vocab.txt.gz", b"vocab")
+    data = wheel.read_bytes()
+    with serve({"pkg.whl": data}) as server:
+        def declared(member_sha):
+            return bench_with(Artifact("vocab", "assets/pkg.whl", sha256=sha(data), sources=(server.url("pkg.whl"),),
+                                       member=("pkg/vocab.txt.gz", "assets/vocab.txt.gz"), member_sha256=member_sha))
+
+        with pytest.raises(MissingArtifactError, match="is it the right archive"):
+            artifacts.resolve_all(declared("0" * 64), str(tmp_path / "d"), offline=False, manifest={})
+        assert not (tmp_path / "d/assets/vocab.txt.gz").exists()  # a wrong member is not left behind
+        got = artifacts.resolve_all(declared(sha(b"vocab")), str(tmp_path / "d"), offline=False, manifest={})
+        assert got["vocab"].digests["sha256"] == sha(b"vocab")
+    (tmp_path / "d/assets/vocab.txt.gz").write_bytes(b"edited")
+    with pytest.raises(MissingArtifactError, match="sha256 differs"):
+        artifacts.resolve_all(declared(sha(b"vocab")), str(tmp_path / "d"), offline=True, manifest={})
+
+
+def test_a_git_blob_id_verifies_a_file_as_git_names_it(tmp_path):
+    import subprocess
+
+    content = b"mu and sigma\n" * 100
+    (tmp_path / "val2014.npz").write_bytes(content)
+    blob = subprocess.run(["git", "hash-object", str(tmp_path / "val2014.npz")], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    with serve({"val2014.npz": content}) as server:
+        good = bench_with(Artifact("statistics", "s/val2014.npz", git_blob=blob, sources=(server.url("val2014.npz"),)))
+        got = artifacts.resolve_all(good, str(tmp_path / "d"), offline=False, manifest={})
+        assert got["statistics"].digests == {"git_blob": blob}
+        bad = bench_with(Artifact("statistics", "s/val2014.npz", git_blob="0" * 40, sources=(server.url("val2014.npz"),)))
+        with pytest.raises(MissingArtifactError, match=f"git_blob differs: expected {'0' * 40}, actual {blob}"):
+            artifacts.resolve_all(bad, str(tmp_path / "e"), offline=False, manifest={})
+    assert not (tmp_path / "e/s/val2014.npz").exists()
+
+
 def test_a_corrupt_local_file_is_refused_and_named(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models/w.pt").write_bytes(b"tampered")

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, harness_env, run
+from conftest import harness_env, run
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from language.gptj.backend import generation_settings
 from language.llm.generation import cut_after_eos, left_pad, placement

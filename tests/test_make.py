@@ -23,6 +23,14 @@ def test_help_is_the_default_goal_and_lists_benchmarks(tmp_path):
     assert done.returncode == 0
     listed = next(line for line in done.stdout.splitlines() if line.startswith("benchmarks:")).split()[1:]
     assert "resnet" in listed and "make all" in done.stdout
+    assert listed[-3:] == ["rnnt", "dlrm-v2", "stablediffusion"]
+
+
+def test_every_id_and_alias_is_a_target_running_its_benchmark(tmp_path):
+    done = run(["make", "-n", "sdxl", "stable-diffusion-xl", "dlrm-v2-99", "resnet50"], harness_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    for name in ("sdxl", "stable-diffusion-xl", "dlrm-v2-99", "resnet50"):
+        assert f"bash scripts/build_env.sh {name} && bash scripts/eval.sh {name}" in done.stdout
 
 
 def test_no_recipe_ignores_errors_and_every_script_is_strict():

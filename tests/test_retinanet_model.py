@@ -11,7 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vision.retinanet import checkpoint, demo, detection, model, preprocess  # noqa: E402
+from harness import torchscript  # noqa: E402
+from vision.retinanet import demo, detection, model, preprocess  # noqa: E402
 
 SMALL = {"blocks": (1, 2, 1, 1), "stem": 8, "groups": 2, "width_per_group": 8, "fpn_channels": 8, "num_classes": 5}
 
@@ -48,7 +49,7 @@ def test_the_reader_refuses_anything_but_tensors_and_modules(tmp_path):
         archive.writestr("evil/data.pkl", pickle.dumps({"weight": Evil()}, protocol=2))
         archive.writestr("evil/code/__torch__.py", "")
     with pytest.raises(pickle.UnpicklingError, match="refusing to load .*print"):
-        checkpoint.read_weights(path)
+        torchscript.read_weights(path)
 
 
 def test_a_file_missing_model_tensors_is_named(tmp_path):

@@ -223,7 +223,6 @@ def from_weights(tensors: dict, scalars: dict | None = None) -> RetinaNet:
     """A model with exactly these tensors (names relative to the model). Extra tensors (the
     archive's cached anchors) are ignored; a missing one is an error. Thresholds and batch norm
     eps found among ``scalars`` (a TorchScript archive keeps them) replace the defaults."""
-    from .checkpoint import under_prefix
 
     tensors = under_prefix(tensors, ANCHOR_TENSOR)
     model = RetinaNet(shape_of(tensors))
@@ -250,6 +249,17 @@ def from_weights(tensors: dict, scalars: dict | None = None) -> RetinaNet:
 
 def load(path) -> RetinaNet:
     """The model in a TorchScript archive or a state-dict file, read without executing code."""
-    from .checkpoint import read_weights
+    from harness.torchscript import read_weights
 
     return from_weights(*read_weights(path))
+
+
+def under_prefix(values: dict, anchor: str) -> dict:
+    """``values`` re-keyed relative to the module that owns ``anchor`` (a wrapper module around
+    the model in the file adds a prefix such as ``model.``); other entries are dropped."""
+    prefixes = [name[: -len(anchor)] for name in values if name.endswith(anchor)]
+    if not prefixes:
+        raise ValueError(f"no tensor named {anchor!r} (with or without a prefix) in the file; "
+                         "is it the RetinaNet ResNeXt50-FPN checkpoint?")
+    prefix = min(prefixes, key=len)
+    return {name[len(prefix):]: value for name, value in values.items() if name.startswith(prefix)}

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.codecs import UINT8, read_accuracy_log
+from harness.codecs import read_accuracy_log
 from harness.score import Score
 
 

@@ -1,7 +1,7 @@
 """Read the tensors of a TorchScript archive without running any of its code.
 
-The upstream checkpoint ``resnext50_32x4d_fpn.pth`` is a TorchScript archive: a zip holding the
-module tree pickled in ``<name>/data.pkl``, one file per tensor storage in ``<name>/data/<key>``,
+Some upstream checkpoints are TorchScript archives (RetinaNet's ``resnext50_32x4d_fpn.pth``,
+OpenAI's CLIP ``ViT-B-32.pt``): a zip holding the module tree pickled in ``<name>/data.pkl``, one file per tensor storage in ``<name>/data/<key>``,
 and the model's code in ``<name>/code/`` (never read here). ``torch.jit.load`` would compile and
 run that code; instead, a restricted unpickler rebuilds the module tree from plain records: it
 accepts only TorchScript module classes (turned into inert attribute holders), tensor rebuilds
@@ -164,14 +164,3 @@ def read_weights(path) -> tuple[dict[str, torch.Tensor], dict[str, object]]:
     if not isinstance(state, dict):
         raise ValueError(f"{path} holds a {type(state).__name__}, not a state dict")
     return dict(state.get("model", state)), {}
-
-
-def under_prefix(values: dict, anchor: str) -> dict:
-    """``values`` re-keyed relative to the module that owns ``anchor`` (a wrapper module around
-    the model in the file adds a prefix such as ``model.``); other entries are dropped."""
-    prefixes = [name[: -len(anchor)] for name in values if name.endswith(anchor)]
-    if not prefixes:
-        raise ValueError(f"no tensor named {anchor!r} (with or without a prefix) in the file; "
-                         "is it the RetinaNet ResNeXt50-FPN checkpoint?")
-    prefix = min(prefixes, key=len)
-    return {name[len(prefix):]: value for name, value in values.items() if name.startswith(prefix)}

@@ -1,0 +1,1 @@
+"""Text-to-image benchmarks: one sub-package per benchmark."""

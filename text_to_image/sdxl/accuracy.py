@@ -1,0 +1,70 @@
+"""``python -m harness accuracy sdxl``: upstream accuracy_coco.py's flags and printed line.
+
+Upstream downloads the CLIP and Inception weights while it scores; here every scoring file is
+an artifact of the declaration, taken from DATA_DIR (or a MANIFEST) and verified, never
+downloaded (``make stablediffusion`` fetches them). ``--statistics-path`` and ``--caption-path``
+default to those artifacts too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+SCORING_ARTIFACTS = ("captions", "sample_ids", "clip_weights", "clip_vocab", "inception_weights", "statistics")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m harness accuracy sdxl",
+                                description="CLIP score and FID of an SDXL LoadGen accuracy log.")
+    p.add_argument("--mlperf-accuracy-file", required=True, help="path to mlperf_log_accuracy.json")
+    p.add_argument("--caption-path", help="captions TSV (default: the captions artifact)")
+    p.add_argument("--statistics-path", help="reference FID statistics .npz (default: the val2014.npz artifact)")
+    p.add_argument("--verbose", action="store_true", help="accepted for compatibility")
+    p.add_argument("--output-file", default="coco-results.json", help="path to output file")
+    p.add_argument("--compliance-images-path", help="folder for the PNGs of the v4.1 sample ids (and captions.txt)")
+    p.add_argument("--device", default="cpu", choices=["gpu", "cpu"])
+    p.add_argument("--low_memory", action="store_true",
+                   help="accepted for compatibility: the log is always streamed and Inception always batched")
+    p.add_argument("--batch-size", type=int, default=16, help="images per CLIP/Inception batch")
+    p.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
+                   help="where the scoring artifacts are (default: $DATA_DIR, else the harness's data/)")
+    p.add_argument("--manifest", default=os.environ.get("MANIFEST") or None,
+                   help="artifact manifest to take the scoring files from instead (as MANIFEST= for runs)")
+    return p
+
+
+def resolve_scoring_artifacts(names, data_dir: str | None, manifest: str | None) -> dict:
+    """The named artifacts present and verified, without downloading anything."""
+    from harness import artifacts
+    from harness.registry import ROOT
+
+    from .benchmark import BENCHMARK
+
+    scoring = replace(BENCHMARK, artifacts=tuple(a for a in BENCHMARK.artifacts if a.name in names))
+    return artifacts.resolve_all(scoring, data_dir or str(ROOT / "data"), True, artifacts.load_manifest(manifest))
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    import torch
+
+    from . import coco, scoring
+    from .metric import score_log
+
+    given = {"statistics": args.statistics_path, "captions": args.caption_path}
+    resolved = resolve_scoring_artifacts([n for n in SCORING_ARTIFACTS if not given.get(n)], args.data_dir,
+                                         args.manifest)
+    device = torch.device("cuda" if args.device == "gpu" and torch.cuda.is_available() else "cpu")
+    scorers = scoring.load(resolved["clip_weights"].path, resolved["clip_vocab"].path,
+                           resolved["inception_weights"].path,
+                           args.statistics_path or resolved["statistics"].path, device)
+    captions = coco.read_captions(args.caption_path or resolved["captions"].path)
+    score = score_log(args.mlperf_accuracy_file, captions, scorers, coco.read_sample_ids(resolved["sample_ids"].path),
+                      args.compliance_images_path, max(1, args.batch_size))
+    print(score.lines[0])
+    Path(args.output_file).write_text(json.dumps(score.values, sort_keys=True, indent=4))
+    return 0
