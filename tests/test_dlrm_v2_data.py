@@ -179,3 +179,25 @@ def test_its_own_settings_are_checked_at_the_edge_printed_and_saved():
     for variable, value in (("WORLD_SIZE", "27"), ("WORLD_SIZE", "two"), ("DLRM_MEMORY_LIMIT", "lots")):
         with pytest.raises(UsageError, match=f"{variable}='{value}' is not valid: "):
             resolve(bench, env={variable: value})
+
+
+def exit_at_once(*_args) -> None:
+    """A table worker that dies before joining the process group."""
+    raise SystemExit(7)
+
+
+def test_a_worker_that_dies_before_joining_stops_the_start_at_once(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from harness.errors import HarnessError
+
+    class DyingWorkers(sharded.ShardedTables):
+        worker_main = staticmethod(exit_at_once)
+
+    # without the watch, joining would wait this long and then fail with gloo's timeout instead
+    monkeypatch.setattr(sharded, "TIMEOUT", timedelta(seconds=60))
+    cfg = demo.tiny_config()
+    snapshot.write(tmp_path / "snap", DLRM_DCN(cfg).state_dict(), world_size=1)
+    with pytest.raises(HarnessError, match="dlrm-tables-1 exit code 7"):
+        DyingWorkers(snapshot.SnapshotReader(tmp_path / "snap"), cfg, sharded.assign([1] * 26, 2),
+                     [torch.device("cpu")] * 2)

@@ -101,19 +101,20 @@ def _worker(rank, world, port, folder, cfg, plan, device, status) -> None:
 class ShardedTables:
     """Callable like the model's sparse arch: ``{k: (n, size_k) indices}`` -> (n, 26, dim)."""
 
+    worker_main = staticmethod(_worker)
+
     def __init__(self, reader, cfg, plan: list[list[int]], devices: list[torch.device]):
         self.cfg, self.plan, self.devices, self.world = cfg, plan, devices, len(plan)
         port = _free_port()
         ctx = mp.get_context("spawn")
         status = ctx.Queue()
-        self.workers = [ctx.Process(target=_worker, daemon=True, name=f"dlrm-tables-{r}",
+        self.workers = [ctx.Process(target=self.worker_main, daemon=True, name=f"dlrm-tables-{r}",
                                     args=(r, self.world, port, str(reader.folder), cfg, plan, str(devices[r]), status))
                         for r in range(1, self.world)]
         for worker in self.workers:
             worker.start()
         self.open = False
-        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=self.world,
-                                timeout=TIMEOUT)
+        self._join_group(port)
         self.open = True
         try:
             self.local = load_tables(reader, cfg, plan[0], devices[0])
@@ -122,6 +123,34 @@ class ShardedTables:
             self.abort()
             raise
         atexit.register(self.close)
+
+    def _join_group(self, port: int) -> None:
+        """Join the process group while watching the workers: one that dies before it joins (a
+        failed import, an out-of-memory kill) must stop the run now, not after the group's timeout."""
+        import threading
+
+        failure: list[BaseException] = []
+
+        def join():
+            try:
+                dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0,
+                                        world_size=self.world, timeout=TIMEOUT)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below
+                failure.append(exc)
+
+        thread = threading.Thread(target=join, name="dlrm-join", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+            dead = [w for w in self.workers if not w.is_alive()]
+            if dead and thread.is_alive():
+                for worker in self.workers:
+                    worker.terminate()
+                codes = ", ".join(f"{w.name} exit code {w.exitcode}" for w in dead)
+                raise HarnessError(f"table worker(s) ended before joining the process group ({codes}); "
+                                   "their error, if any, is printed above")
+        if failure:
+            raise failure[0]
 
     def _wait_ready(self, status) -> None:
         import queue
