@@ -68,7 +68,7 @@ class RunConfig:
         return asdict(self)
 
     def describe(self) -> str:
-        width = max(len(k) for k in SETTINGS)
+        width = max(len(k) for k in (*SETTINGS, *self.options))
         lines = [f"  {'benchmark':<{width}}  {self.benchmark}"]
         for key, env in SETTINGS.items():
             lines.append(f"  {key:<{width}}  {getattr(self, key)!s:<24} ({env})")
