@@ -39,6 +39,7 @@ SETTINGS = {
     "resume": "RESUME",
     "shards": "SHARDS",
     "shard": "SHARD",
+    "threads": "THREADS",
 }
 DATA_SOURCES = ("upstream", "dvc")
 
@@ -62,6 +63,7 @@ class RunConfig:
     resume: bool
     shards: int = 1
     shard: int = 0
+    threads: int = 0  # torch intra-op threads of the run process; 0 = torch's default
     options: dict = field(default_factory=dict)  # the benchmark's own settings, by variable name
 
     def as_dict(self) -> dict:
@@ -169,9 +171,12 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
         raise UsageError(f"SHARDS={shards} needs SHARD=0..{shards - 1}: which slice this process runs.")
     shard = 0 if raw is None else _int(name, raw, 0, shards - 1)
 
+    raw, name = get("threads")
+    threads = 0 if raw is None else _int(name, raw, 0, 1024)
+
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
                      data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard,
-                     benchmark_options(bench, env))
+                     threads, benchmark_options(bench, env))
 
 
 def benchmark_options(bench: Benchmark, env: dict) -> dict:

@@ -7,7 +7,7 @@ import time
 import traceback
 from pathlib import Path
 
-from . import artifacts, loadgen_logs, provenance, registry, rundir, runner, shards, store, verdict
+from . import artifacts, loadgen_logs, provenance, registry, rundir, runner, shards, store, torch_device, verdict
 from .config import RunConfig
 from .declaration import Benchmark, load_object
 from .errors import HarnessError
@@ -72,6 +72,7 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     start, stop = shards.slice_of(config.n_count, config.shards, config.shard)
     partial = stop - start < bench.total_count
     conf_parts = write_user_conf(run_dir / "user.conf", partial)
+    torch_device.apply_threads(config.threads)
     dataset = load_object(bench.dataset)(artifacts=resolved, config=config)
     print(f"== preparing {config.n_count} of {bench.total_count} samples")
     dataset.prepare()

@@ -54,6 +54,7 @@ def test_data_type_aliases_map_to_one_spelling(alias, name):
     ("WORKERS", "0", "from 1 to 256"),
     ("DATA_SOURCE", "s3", "use upstream"),
     ("RESUME", "sometimes", "use 1"),
+    ("THREADS", "many", "from 0 to 1024"),
 ])
 def test_each_bad_value_names_variable_value_and_what_is_allowed(var, value, allowed):
     with pytest.raises(UsageError) as err:
@@ -61,6 +62,22 @@ def test_each_bad_value_names_variable_value_and_what_is_allowed(var, value, all
     message = str(err.value)
     assert message.startswith(f"{var}={value!r}") and allowed in message
     assert err.value.exit_code == 2
+
+
+def test_threads_default_to_torchs_choice_and_are_applied_when_given():
+    torch = pytest.importorskip("torch")
+    from harness.torch_device import apply_threads
+
+    assert config.resolve(RESNET, {}, {}).threads == 0
+    assert config.resolve(RESNET, {}, {"THREADS": "3"}).threads == 3
+    before = torch.get_num_threads()
+    try:
+        apply_threads(0)
+        assert torch.get_num_threads() == before
+        apply_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_a_bad_flag_is_blamed_on_the_flag():
