@@ -77,6 +77,7 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     print(f"== preparing {config.n_count} of {bench.total_count} samples")
     dataset.prepare()
     backend = make_backend(bench, config, dataset, resolved)
+    result["backend_notes"] = getattr(backend, "notes", [])  # what the backend changed, e.g. a data type
     try:
         return _drive(bench, config, dataset, backend, resolved, run_dir, result, (start, stop, partial, conf_parts))
     finally:
@@ -178,7 +179,7 @@ def _accuracy_verdict(bench, config, run_dir: Path, score, result: dict) -> int:
                         + f"hash={log_hash}\n")
     rows = verdict.judge(bench, score.values)
     passed = verdict.overall(bench, rows)
-    notes = list(score.notes)
+    notes = [*result.pop("backend_notes", []), *score.notes]
     if result["samples"]["partial"]:
         notes.append(f"partial run: {config.n_count} of {bench.total_count} samples; the official "
                      "verdict needs the full set")

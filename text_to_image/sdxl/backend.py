@@ -15,14 +15,14 @@ class ReferenceBackend:
 
         from .generation import Generator, load_pipeline
 
-        self.dataset = dataset
+        self.dataset, self.notes = dataset, []  # the core adds the notes to the verdict
         device = resolve_device(config.device)
         dtype = torch_dtype(config.data_type)
         if device.type == "cpu" and dtype != torch.float32:
             # as the seed's eval script: half precision is not a CPU path of the reference
             note = f"DEVICE is the CPU: generation ran in float32, not {config.data_type}"
             print(f"   {note}")
-            dataset.notes.append(note)
+            self.notes.append(note)
             dtype = torch.float32
         model = artifacts["model"].path
         try:

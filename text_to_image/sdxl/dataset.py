@@ -37,7 +37,6 @@ class CocoCaptions:
         self.artifacts = artifacts
         self.config = config
         self.latent: np.ndarray | None = None
-        self.notes: list[str] = []  # what the backend changed (e.g. float32 forced on the CPU)
 
     def prepare(self) -> None:
         self.latent = read_latent(self.artifacts["latents"].path)

@@ -112,6 +112,4 @@ def score_run(log_path, dataset) -> Score:
     from . import scoring
 
     scorers = scoring.from_artifacts(dataset.artifacts, dataset.scoring_device())
-    score = score_log(log_path, dataset.captions, scorers, dataset.sample_ids, Path(log_path).parent / "images")
-    score.notes[:0] = dataset.notes
-    return score
+    return score_log(log_path, dataset.captions, scorers, dataset.sample_ids, Path(log_path).parent / "images")
