@@ -114,15 +114,24 @@ def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
             yield entry
 
 
-def first_responses(entries: list[dict]) -> tuple[dict[int, bytes], int]:
+def first_responses(entries, count: int | None = None) -> tuple[dict[int, bytes], int]:
     """Keep the first response per qsl_idx in log order, as the reference scripts do.
 
     Returns ``({qsl_idx: payload bytes}, number of duplicates ignored)``. MultiStream pads its
-    queries with repeats, so duplicates are normal there.
+    queries with repeats, so duplicates are normal there. With ``count`` (the dataset's size), an
+    empty log or a qsl_idx outside ``0..count-1`` is an error naming it.
     """
     kept: dict[int, bytes] = {}
+    total = 0
     for entry in entries:
+        total += 1
         idx = int(entry["qsl_idx"])
         if idx not in kept:
             kept[idx] = bytes.fromhex(entry["data"])
-    return kept, len(entries) - len(kept)
+    if count is not None:
+        if not kept:
+            raise ValueError("no responses to score: the accuracy log is empty")
+        bad = [i for i in kept if not 0 <= i < count]
+        if bad:
+            raise ValueError(f"the accuracy log has qsl_idx {bad[0]}, but the dataset has {count} samples")
+    return kept, total - len(kept)

@@ -39,20 +39,11 @@ def decode_texts(tokenizer, payloads: list[bytes], dtype: str = "int64") -> list
 
 def evaluate(predictions: list[str], references: list[str], split, workers: int = 1) -> dict:
     """The reference's result dict: four ROUGE values, gen_len, gen_num (plain Python numbers)."""
-    preds, refs = rouge.postprocess(predictions, split), rouge.postprocess(references, split)
-    result = rouge.aggregate(rouge.fmeasures(preds, refs, workers))
-    result["gen_len"] = int(sum(len(p) for p in preds))
-    result["gen_num"] = len(preds)
-    return result
+    return rouge.summary(predictions, references, split, workers)
 
 
 def score_entries(entries, targets, tokenizer, split, dtype="int64", workers=1) -> Score:
-    kept, duplicates = first_responses(entries)
-    if not kept:
-        raise ValueError("no responses to score: the accuracy log is empty")
-    bad = [i for i in kept if not 0 <= i < len(targets)]
-    if bad:
-        raise ValueError(f"the accuracy log has qsl_idx {bad[0]}, but the dataset has {len(targets)} samples")
+    kept, duplicates = first_responses(entries, len(targets))
     texts = decode_texts(tokenizer, list(kept.values()), dtype)
     result = evaluate(texts, [targets[i] for i in kept], split, workers)
     notes = []
@@ -66,12 +57,5 @@ def score_entries(entries, targets, tokenizer, split, dtype="int64", workers=1) 
 
 
 def score_run(log_path, dataset) -> Score:
-    folder = sentences.unpack(dataset.artifacts["punkt"].path, punkt_checksum(dataset.artifacts["punkt"]))
-    workers = max(1, getattr(dataset.config, "workers", 1) or 1)
     return score_entries(read_accuracy_log(log_path), dataset.targets, dataset.tokenizer,
-                         sentences.splitter(folder), workers=workers)
-
-
-def punkt_checksum(resolved) -> str | None:
-    """The official hash for the declared artifact; a manifest's file was verified by the manifest."""
-    return sentences.PUNKT_TAB_SHA256 if resolved.origin == "declared" else None
+                         sentences.run_splitter(dataset.artifacts["punkt"]), workers=rouge.run_workers(dataset.config))

@@ -33,22 +33,14 @@ def tokens_per_sample(total_tokens: int, samples: int) -> float:
 
 
 def evaluate(predictions: list[str], references: list[str], token_count: int, split, workers: int = 1) -> dict:
-    preds, refs = rouge.postprocess(predictions, split), rouge.postprocess(references, split)
-    result = rouge.aggregate(rouge.fmeasures(preds, refs, workers))
-    result["gen_len"] = int(sum(len(p) for p in preds))
-    result["gen_num"] = len(preds)
+    result = rouge.summary(predictions, references, split, workers)
     result["gen_tok_len"] = int(token_count)
-    result["tokens_per_sample"] = tokens_per_sample(token_count, len(preds))
+    result["tokens_per_sample"] = tokens_per_sample(token_count, result["gen_num"])
     return result
 
 
 def score_entries(entries, targets, tokenizer, split, dtype="int64", workers=1) -> Score:
-    kept, duplicates = first_responses(entries)
-    if not kept:
-        raise ValueError("no responses to score: the accuracy log is empty")
-    bad = [i for i in kept if not 0 <= i < len(targets)]
-    if bad:
-        raise ValueError(f"the accuracy log has qsl_idx {bad[0]}, but the dataset has {len(targets)} samples")
+    kept, duplicates = first_responses(entries, len(targets))
     ids = [token_ids(payload, dtype) for payload in kept.values()]
     # the reference checkpoint's tokenizer_config turns the clean-up off; say so explicitly
     texts = tokenizer.batch_decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
@@ -67,8 +59,5 @@ def score_entries(entries, targets, tokenizer, split, dtype="int64", workers=1) 
 
 
 def score_run(log_path, dataset) -> Score:
-    punkt = dataset.artifacts["punkt"]
-    folder = sentences.unpack(punkt.path, sentences.PUNKT_TAB_SHA256 if punkt.origin == "declared" else None)
-    workers = max(1, getattr(dataset.config, "workers", 1) or 1)
     return score_entries(read_accuracy_log(log_path), dataset.targets, dataset.tokenizer,
-                         sentences.splitter(folder), workers=workers)
+                         sentences.run_splitter(dataset.artifacts["punkt"]), workers=rouge.run_workers(dataset.config))

@@ -72,5 +72,20 @@ def aggregate(per_sample: np.ndarray) -> dict[str, float]:
             for col, name in enumerate(ROUGE_TYPES)}
 
 
+def summary(predictions: list[str], references: list[str], split, workers: int = 1) -> dict:
+    """The reference evaluators' dict: rouge1, rouge2, rougeL, rougeLsum, ``gen_len`` (characters of
+    the post-processed predictions) and ``gen_num``, as plain Python numbers."""
+    preds, refs = postprocess(predictions, split), postprocess(references, split)
+    result = aggregate(fmeasures(preds, refs, workers))
+    result["gen_len"] = int(sum(len(p) for p in preds))
+    result["gen_num"] = len(preds)
+    return result
+
+
+def run_workers(config) -> int:
+    """The run's WORKERS setting as ROUGE processes."""
+    return max(1, getattr(config, "workers", 1) or 1)
+
+
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))

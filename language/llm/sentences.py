@@ -50,6 +50,12 @@ def splitter(nltk_data):
     return PunktSentenceTokenizer(load_punkt_params(pointer)).tokenize
 
 
+def run_splitter(resolved):
+    """The splitter of a run's punkt artifact: the declared file is held to nltk's official hash;
+    a manifest's file was verified against the manifest's own checksum."""
+    return splitter(unpack(resolved.path, PUNKT_TAB_SHA256 if resolved.origin == "declared" else None))
+
+
 def add_flags(parser) -> None:
     """The accuracy commands' flags for the splitter data (the references call nltk.download)."""
     parser.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")

@@ -93,12 +93,5 @@ def score_entries(entries, frame, tokenizer, split, dtype="int64", workers=1) ->
 
 
 def score_run(log_path, dataset) -> Score:
-    folder = sentences.unpack(dataset.artifacts["punkt"].path, punkt_checksum(dataset.artifacts["punkt"]))
-    workers = max(1, getattr(dataset.config, "workers", 1) or 1)
     return score_entries(read_accuracy_log(log_path), dataset.frame, dataset.tokenizer,
-                         sentences.splitter(folder), workers=workers)
-
-
-def punkt_checksum(resolved) -> str | None:
-    """The official hash for the declared artifact; a manifest's file was verified by the manifest."""
-    return sentences.PUNKT_TAB_SHA256 if resolved.origin == "declared" else None
+                         sentences.run_splitter(dataset.artifacts["punkt"]), workers=rouge.run_workers(dataset.config))
