@@ -90,20 +90,6 @@ def test_greedy_decoding_stops_at_30_labels_per_frame():
     assert net.greedy_decode(feats) == []
 
 
-def test_parallel_feature_extraction_gives_identical_features(tmp_path):
-    soundfile = pytest.importorskip("soundfile")
-    from speech_recognition.rnnt import dataset, demo
-
-    rng = np.random.default_rng(3)
-    paths = []
-    for i in range(4):
-        paths.append(tmp_path / f"{i}.wav")
-        soundfile.write(str(paths[-1]), demo.speech_like(rng, 1.0 + i / 2), 16000, subtype="PCM_16")
-    serial = dataset.features_of_files(paths, 1)
-    parallel = dataset.features_of_files(paths, 2, min_per_worker=1)
-    assert len(parallel) == 4 and all(np.array_equal(a, b) for a, b in zip(serial, parallel))
-
-
 def test_missing_audio_and_wrong_rates_are_errors(tmp_path):
     soundfile = pytest.importorskip("soundfile")
     from speech_recognition.rnnt import dataset, librispeech

@@ -8,8 +8,6 @@ resampled; a file that is not 16 kHz is an error rather than a silent resample.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,29 +27,12 @@ def read_audio(path) -> np.ndarray:
     return samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0]
 
 
-_worker_featurizer = None
-
-
-def _features_of(path: str) -> np.ndarray:
-    """Features of one file in a worker process (one torch thread each: the processes are the parallelism)."""
-    global _worker_featurizer
-    if _worker_featurizer is None:
-        import torch
-
-        torch.set_num_threads(1)
-        _worker_featurizer = Featurizer()
-    return _worker_featurizer(read_audio(path))
-
-
-def features_of_files(paths: list, workers: int, min_per_worker: int = 32) -> list[np.ndarray]:
-    """Features of many files, in ``workers`` spawned processes when there is enough work to pay
-    for their start (a few seconds each: torch is imported anew). The numbers are the same:
-    each utterance is computed alone, on the CPU."""
-    if workers <= 1 or len(paths) < min_per_worker * workers:
-        featurize = Featurizer()
-        return [featurize(read_audio(p)) for p in paths]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_features_of, [str(p) for p in paths], chunksize=8))
+def features_of_files(paths: list) -> list[np.ndarray]:
+    """Features of many files in this process; torch's threads (THREADS) are the parallelism.
+    Worker processes were measured slower (bench/rnnt_features.py): each pays a torch import and
+    sends its features back through a pipe, which costs more than the features take to compute."""
+    featurize = Featurizer()
+    return [featurize(read_audio(p)) for p in paths]
 
 
 class LibrispeechDataset:
@@ -78,7 +59,7 @@ class LibrispeechDataset:
     def load(self, indices) -> None:
         todo = [i for i in indices if i not in self._loaded]
         paths = [self.root / self.utterances[i].wav for i in todo]
-        for i, feats in zip(todo, features_of_files(paths, self.workers)):
+        for i, feats in zip(todo, features_of_files(paths)):
             self._loaded[i] = feats
 
     def unload(self, indices) -> None:
