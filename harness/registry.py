@@ -53,6 +53,6 @@ def make_names() -> list[str]:
 
 
 def other_names() -> list[str]:
-    """The ids and aliases that are not make names (``sdxl``, ``bert-99``): make targets too."""
+    """The ids and aliases that are not make names (``sdxl``, ``dlrm-v2-99``): make targets too."""
     targets = set(make_names())
     return [n for b in all_benchmarks() for n in b.names if n not in targets]
