@@ -191,12 +191,15 @@ def _from_manifest(name: str, entry: dict, problems: list[str]) -> Resolved | No
 
 
 def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict,
-                source: str = "upstream") -> dict[str, Resolved]:
-    """Every artifact present and verified, or one MissingArtifactError listing all that are not."""
+                source: str = "upstream", names=None) -> dict[str, Resolved]:
+    """Every artifact (or only those in ``names``, e.g. what scoring needs) present and verified,
+    or one MissingArtifactError listing all that are not."""
     overrides = manifest.get("artifacts", {})
     problems: list[str] = []
     resolved: dict[str, Resolved] = {}
     for art in bench.artifacts:
+        if names is not None and art.name not in names:
+            continue
         if art.name in overrides:
             item = _from_manifest(art.name, overrides[art.name], problems)
         else:

@@ -157,3 +157,14 @@ def test_a_manifest_replaces_declared_artifacts_and_is_verified(tmp_path):
     (tmp_path / "w.pt").write_bytes(b"changed")
     with pytest.raises(MissingArtifactError, match="weights"):
         artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest=artifacts.load_manifest(str(manifest_path)))
+
+
+def test_only_the_named_artifacts_are_resolved(tmp_path):
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models/w.pt").write_bytes(WEIGHTS)
+    bench = bench_with(Artifact("weights", "models/w.pt", sha256=sha(WEIGHTS)),
+                       Artifact("images", "set/images.tar", manual="get images.tar and put it at {path}"))
+    got = artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={}, names={"weights"})
+    assert list(got) == ["weights"]
+    with pytest.raises(MissingArtifactError, match="images"):
+        artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 
 SCORING_ARTIFACTS = ("captions", "sample_ids", "clip_weights", "clip_vocab", "inception_weights", "statistics")
@@ -44,8 +43,8 @@ def resolve_scoring_artifacts(names, data_dir: str | None, manifest: str | None)
 
     from .benchmark import BENCHMARK
 
-    scoring = replace(BENCHMARK, artifacts=tuple(a for a in BENCHMARK.artifacts if a.name in names))
-    return artifacts.resolve_all(scoring, data_dir or str(ROOT / "data"), True, artifacts.load_manifest(manifest))
+    return artifacts.resolve_all(BENCHMARK, data_dir or str(ROOT / "data"), True, artifacts.load_manifest(manifest),
+                                 names=set(names))
 
 
 def main(argv: list[str]) -> int:
