@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_COUNT, harness_env, labelled_manifest, run, sha256
 
+from harness.loadgen_logs import read_detail
+
 LOADGEN_FILES = ("mlperf_log_accuracy.json", "mlperf_log_detail.txt", "mlperf_log_summary.txt",
                  "mlperf_log_trace.json")
 
@@ -138,4 +140,8 @@ def test_performance_mode_runs_short_and_is_not_judged(resnet_fixture, tmp_path)
     assert summary["effective_test_mode"] == "PerformanceOnly" and summary["effective_min_duration_ms"] == 1000
     assert summary["result_validity"] in ("VALID", "INVALID")
     assert "short_run.conf" in result["loadgen"]["user_conf"]
+    # back-to-back queries: the short run expects 1 ms each, so LoadGen generates enough for its
+    # 1,000 ms (201 with the 10 ms placeholder, which a fast model finished early: an error)
+    values, errors = read_detail(run_dir / "mlperf_log_detail.txt")
+    assert values["generated_query_count"] > 1000 and errors == []
     assert "*.SingleStream.min_duration = 1000" in (run_dir / "user.conf").read_text()
