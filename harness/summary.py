@@ -38,8 +38,9 @@ def rows(results: dict[str, dict]) -> list[tuple]:
             if result.get("demo"):
                 label += " (demo)"
             out.append((
-                name, where, target.get("metric", "-"),
+                name, where, target.get("key", "-"), target.get("metric", "-"),
                 "-" if value is None else f"{value:.6g}",
+                needed(target),
                 "-" if "reference" not in target else f"{target['reference']:.6g}",
                 "-" if ratio is None else f"{ratio:.2f}",
                 label,
@@ -48,9 +49,18 @@ def rows(results: dict[str, dict]) -> list[tuple]:
     return out
 
 
+def needed(target: dict) -> str:
+    """What the checker asks of the value: ``>= t``, or ``[t, u]`` where an upper limit exists."""
+    if "threshold" not in target:
+        return "-"
+    if target.get("upper_limit") is None:
+        return f">= {target['threshold']:.10g}"
+    return f"[{target['threshold']:.10g}, {target['upper_limit']:.10g}]"
+
+
 def render(log_dir: str) -> str:
     results = latest_results(log_dir)
     if not results:
         return f"no results under {log_dir} yet: run `make <benchmark>` first"
-    header = ("benchmark", "run", "metric", "ours", "reference", "ratio %", "verdict", "run id")
+    header = ("benchmark", "run", "target", "metric", "ours", "needed", "reference", "ratio %", "verdict", "run id")
     return format_table(header, rows(results))
