@@ -131,7 +131,13 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         if len(problems) > before:
             return None
     if art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir()):  # also after a pull
-        return Resolved(art.name, data_dir / art.unpack, {}, "declared")  # unpacked earlier or by hand
+        folder = data_dir / art.unpack  # unpacked earlier or by hand
+        missing = [name for name in art.contains if not (folder / name).exists()]
+        if missing:
+            problems.append(f"{art.name}: {folder} lacks {', '.join(missing)} (incomplete?); "
+                            + _instruction(art, path).partition(": ")[2])
+            return None
+        return Resolved(art.name, folder, {}, "declared")
     if art.member and (data_dir / art.member[1]).is_file():
         out = data_dir / art.member[1]
         try:
@@ -219,7 +225,8 @@ def presence(bench: Benchmark, data_dir: str) -> dict[str, bool]:
     for art in bench.artifacts:
         here = (root / art.path).is_file()
         if art.unpack:
-            here = here or (root / art.unpack).is_dir()
+            folder = root / art.unpack
+            here = here or (folder.is_dir() and all((folder / name).exists() for name in art.contains))
         if art.member:
             here = here or (root / art.member[1]).is_file()
         out[art.name] = here

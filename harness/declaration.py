@@ -39,6 +39,7 @@ class Artifact:
     member: tuple[str, str] | None = None  # (name inside the archive, path to write it to)
     member_sha256: str | None = None
     git_blob: str | None = None
+    contains: tuple[str, ...] = ()  # paths an ``unpack`` folder must hold (a half-copied folder is not there)
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,18 @@ def test_only_the_named_artifacts_are_resolved(tmp_path):
     assert list(got) == ["weights"]
     with pytest.raises(MissingArtifactError, match="images"):
         artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+
+
+def test_a_folder_filled_by_hand_must_hold_what_the_declaration_names(tmp_path):
+    art = Artifact("model", "models/m.tar", unpack="models/m", contains=("config.json", "sub/index.json"),
+                   manual="copy the checkpoint into {path}'s folder")
+    bench = bench_with(art)
+    (tmp_path / "models/m/sub").mkdir(parents=True)
+    (tmp_path / "models/m/config.json").write_text("{}")
+    assert artifacts.presence(bench, str(tmp_path)) == {"model": False}
+    with pytest.raises(MissingArtifactError, match=r"lacks sub/index.json \(incomplete\?\); copy the checkpoint"):
+        artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+    (tmp_path / "models/m/sub/index.json").write_text("{}")
+    assert artifacts.presence(bench, str(tmp_path)) == {"model": True}
+    got = artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
+    assert got["model"].path == tmp_path / "models/m"

@@ -45,6 +45,7 @@ BENCHMARK = Benchmark(
             name="model",
             path="models/gpt-j/checkpoint.zip",
             unpack="models/gpt-j/checkpoint",
+            contains=("config.json",),
             manual=("MLCommons' fine-tuned GPT-J 6B (HF format, fp32, ~24 GB, tokenizer included): "
                     "wget https://cloud.mlcommons.org/index.php/s/QAZ2oM94MkFtbQx/download -O checkpoint.zip "
                     "or rclone copy mlc-inference:mlcommons-inference-wg-public/gpt-j (see the v4.1 README of "

@@ -50,6 +50,7 @@ BENCHMARK = Benchmark(
             name="model",
             path="models/llama2/Llama-2-70b-chat-hf.tar",  # or the folder below, filled by hand
             unpack="models/llama2/Llama-2-70b-chat-hf",
+            contains=("config.json", "tokenizer.model"),
             manual=("meta-llama/Llama-2-70b-chat-hf is gated by Meta's Llama 2 licence: accept it at "
                     "https://huggingface.co/meta-llama/Llama-2-70b-chat-hf (or, as an MLCommons member, at "
                     "https://llama2.mlcommons.org), then 'git lfs install && git clone "

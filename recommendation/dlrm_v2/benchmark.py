@@ -49,6 +49,7 @@ BENCHMARK = Benchmark(
             name="weights",
             path="models/dlrm_v2/model_weights.tar",  # never fetched: the folder below is filled by hand
             unpack="models/dlrm_v2/model_weights",
+            contains=(".snapshot_metadata",),
             manual=("the reference weights (a torchsnapshot folder, 97.31 GB, no published checksum) are served by "
                     "the MLCommons Cloudflare R2 bucket, read with rclone (https://rclone.org/install/): "
                     f"'{_RCLONE_CONFIG}', then 'rclone copy mlc-inference:mlcommons-inference-wg-public/model_weights "

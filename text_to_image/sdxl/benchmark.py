@@ -60,6 +60,7 @@ BENCHMARK = Benchmark(
             name="model",
             path="models/sdxl/stable_diffusion_fp32.tar",  # or the folder below, filled by hand
             unpack="models/sdxl/stable_diffusion_fp32",
+            contains=("checkpoint_pipe/model_index.json", "checkpoint_scheduler/scheduler/scheduler_config.json"),
             manual=("The MLCommons SDXL checkpoint (about 13 GB; fp16 about 6.5 GB) is in MLCommons' Cloudflare R2 "
                     "bucket. Install rclone, configure the read-only remote 'mlc-inference' with the "
                     "'rclone config create mlc-inference s3 provider=Cloudflare ...' line of the v4.1 README of "
