@@ -75,6 +75,10 @@ def cmd_list(args) -> int:
         arts = ", ".join(f"{name} {'present' if ok else 'missing'}" for name, ok in here.items())
         body.append((bench.make_name, bench.id, ", ".join(bench.aliases), "|".join(bench.scenarios), arts))
     print(format_table(("make", "id", "aliases", "scenarios", f"artifacts in {data_dir}"), body))
+    for bench in registry.all_benchmarks():  # settings only one benchmark has
+        for option in bench.options:
+            default = option.default or "unset"
+            print(f"{bench.make_name}: {option.variable} (default {default}): {option.help}")
     return 0
 
 

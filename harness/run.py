@@ -79,15 +79,30 @@ def _execute(bench, config, resolved, run_dir: Path, result: dict) -> int:
     backend = make_backend(bench, config, dataset, resolved)
     result["backend_notes"] = getattr(backend, "notes", [])  # what the backend changed, e.g. a data type
     try:
-        return _drive(bench, config, dataset, backend, resolved, run_dir, result, (start, stop, partial, conf_parts))
-    finally:
-        close = getattr(backend, "close", None)  # a backend with helper processes or devices to release
+        stats = _loadgen_run(bench, config, dataset, backend, resolved, run_dir, result, start, stop)
+    finally:  # before scoring, and even on failure: helper processes and devices are released
+        close = getattr(backend, "close", None)
         if close is not None:
             close()
+    summary = loadgen_logs.summarize(run_dir / "mlperf_log_detail.txt")
+    result["loadgen"] = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
+    result["samples"] = {"asked": stop - start, "dataset_total": bench.total_count,
+                         "issued": stats.issued, "partial": partial}
+    if summary["errors"]:
+        raise HarnessError(f"LoadGen logged {len(summary['errors'])} error(s): {summary['errors'][0]}")
+    if config.mode == "performance":
+        return _performance_verdict(summary, result)
+    log = run_dir / "mlperf_log_accuracy.json"
+    if config.shards > 1:  # LoadGen counted this shard from 0; score it with the dataset's indices
+        log = run_dir / "accuracy_global.json"
+        shards.write_accuracy_log(log, shards.globalize(json.loads(
+            (run_dir / "mlperf_log_accuracy.json").read_text()), start))
+    score = load_object(bench.metric)(log, dataset)
+    return _accuracy_verdict(bench, config, run_dir, score, result)
 
 
-def _drive(bench, config, dataset, backend, resolved, run_dir: Path, result: dict, plan) -> int:
-    start, stop, partial, conf_parts = plan
+def _loadgen_run(bench, config, dataset, backend, resolved, run_dir: Path, result: dict, start: int, stop: int):
+    """The LoadGen test itself, through the resume store and the shard offset where they apply."""
     if config.mode == "accuracy" and config.resume:
         backend = _resuming(bench, config, resolved, backend, result)
     qsl, sut = dataset, backend
@@ -105,21 +120,7 @@ def _drive(bench, config, dataset, backend, resolved, run_dir: Path, result: dic
     if isinstance(backend, store.ResumingBackend):
         result["resume"].update(reused=backend.reused, computed=backend.computed)
         backend.store.close()
-    summary = loadgen_logs.summarize(run_dir / "mlperf_log_detail.txt")
-    result["loadgen"] = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
-    result["samples"] = {"asked": stop - start, "dataset_total": bench.total_count,
-                         "issued": stats.issued, "partial": partial}
-    if summary["errors"]:
-        raise HarnessError(f"LoadGen logged {len(summary['errors'])} error(s): {summary['errors'][0]}")
-    if config.mode == "performance":
-        return _performance_verdict(summary, result)
-    log = run_dir / "mlperf_log_accuracy.json"
-    if config.shards > 1:  # LoadGen counted this shard from 0; score it with the dataset's indices
-        log = run_dir / "accuracy_global.json"
-        shards.write_accuracy_log(log, shards.globalize(json.loads(
-            (run_dir / "mlperf_log_accuracy.json").read_text()), start))
-    score = load_object(bench.metric)(log, dataset)
-    return _accuracy_verdict(bench, config, run_dir, score, result)
+    return stats
 
 
 def merge(run_dirs: list[Path]) -> int:

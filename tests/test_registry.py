@@ -41,6 +41,7 @@ def test_list_command_shows_artifacts_and_their_presence(tmp_path):
     done = subprocess.run([sys.executable, "-m", "harness", "list"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=True)
     assert "resnet50" in done.stdout and "weights missing" in done.stdout
+    assert "dlrm-v2: WORLD_SIZE (default 1): processes holding the embedding tables" in done.stdout
     (tmp_path / "imagenet" / "val").mkdir(parents=True)
     done = subprocess.run([sys.executable, "-m", "harness", "list"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=True)
