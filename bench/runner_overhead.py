@@ -64,7 +64,7 @@ def raw_loadgen(lg, conf: Path, samples: int, outdir: Path) -> float:
 
 def harness_runner(conf: Path, samples: int, batch: int, outdir: Path) -> float:
     settings = runner.RunnerSettings(loadgen_model="bench", scenario="Offline", mode="performance",
-                                     total_count=samples, performance_count=samples, batch_size=batch,
+                                     sample_count=samples, performance_count=samples, batch_size=batch,
                                      outdir=outdir, user_conf=conf)
     runner.run(NullDataset(), NullBackend(), codecs.FLOAT32, settings)
     return samples_per_second(outdir)

@@ -44,14 +44,14 @@ def cmd_demo(args) -> int:
     bench = registry.get(args.benchmark)
     if not bench.demo:
         raise UsageError(f"{bench.id} has no demo yet")
-    env = dict(os.environ)
-    data_dir = Path(env.get("DATA_DIR") or registry.ROOT / "data")
-    folder = data_dir / "demo" / bench.id
+    data_dir, _ = run_config.paths()
+    folder = Path(data_dir) / "demo" / bench.id
     print(f"== generating the {bench.id} demo fixture in {folder} (random weights, synthetic data)")
     manifest = load_object(bench.demo)(folder)
     count = json.loads(Path(manifest).read_text())["count"]  # every demo manifest states its size
-    env.update(MANIFEST=str(manifest), N_COUNT=env.get("N_COUNT") or str(count), DEVICE=env.get("DEVICE") or "cpu")
-    return evaluate(bench, run_config.resolve(bench, _flags(args), env), args.run_dir_file)
+    flags = {**_flags(args), "manifest": str(manifest)}
+    config = run_config.resolve(bench, flags, defaults={"n_count": count, "device": "cpu"})
+    return evaluate(bench, config, args.run_dir_file)
 
 
 def cmd_accuracy(args) -> int:
@@ -68,7 +68,7 @@ def cmd_list(args) -> int:
     from .artifacts import presence
     from .verdict import format_table
 
-    data_dir = os.environ.get("DATA_DIR") or str(registry.ROOT / "data")
+    data_dir, _ = run_config.paths()
     body = []
     for bench in registry.all_benchmarks():
         here = presence(bench, data_dir)
@@ -93,7 +93,11 @@ def cmd_env(args) -> int:
     env = dict(os.environ)
     if args.requirements:
         path = Path(args.path or registry.ROOT / ".venv")
-        envs.ensure(Path(args.requirements).resolve(), path.resolve(), env)
+        requirements = Path(args.requirements).resolve()
+        if args.with_benchmarks:  # one file that includes this one and every benchmark's
+            requirements = envs.combined(requirements, [registry.ROOT / b.requirements
+                                                        for b in registry.all_benchmarks()], envs.env_root(env))
+        envs.ensure(requirements, path.resolve(), env)
         return 0
     if not args.benchmark:
         raise UsageError("name a benchmark (python -m harness env resnet) or give --requirements")
@@ -126,7 +130,6 @@ def cmd_tools_python(args) -> int:
 def cmd_dvc(args) -> int:
     from . import artifacts, dvc
 
-    force = os.environ.get("FORCE", "") == "1"
     if args.action == "log-pull-all":
         failed, skipped = [], []
         for bench in registry.all_benchmarks():
@@ -149,11 +152,11 @@ def cmd_dvc(args) -> int:
     if args.action == "log-pull":
         dvc.pull_log(bench)
     elif args.action == "publish":
-        run_dir = args.run or os.environ.get("RUN", "")
+        run_dir, force = run_config.publish_settings({"run": args.run, "force": args.force})
         if not run_dir or not Path(run_dir).is_dir():
             raise UsageError(f"RUN={run_dir!r} is not a run directory: give the run to publish, e.g. "
                              f"make publish_log_{bench.make_name} RUN=logs/{bench.log_folder}/Offline/float32/<run>")
-        dvc.publish(bench, Path(run_dir), force or args.force)
+        dvc.publish(bench, Path(run_dir), force)
     else:  # data-push
         config = run_config.resolve(bench, {"offline": "1"})
         resolved = artifacts.resolve_all(bench, config.data_dir, True, {})
@@ -173,7 +176,7 @@ def cmd_merge(args) -> int:
 def cmd_summary(args) -> int:
     from .summary import render
 
-    print(render(os.environ.get("LOG_DIR") or str(registry.ROOT / "logs")))
+    print(render(run_config.paths()[1]))
     return 0
 
 
@@ -197,6 +200,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--python-path", action="store_true", help="print the environment's python")
     p.add_argument("--requirements", help="build from this requirements file instead")
     p.add_argument("--path", help="where to build it (with --requirements)")
+    p.add_argument("--with-benchmarks", action="store_true",
+                   help="with --requirements: also every benchmark's requirements.txt")
     p.set_defaults(func=cmd_env)
     p = sub.add_parser("merge", help="merge shard runs (SHARDS/SHARD) into one scored log")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")

@@ -135,3 +135,47 @@ def first_responses(entries, count: int | None = None) -> tuple[dict[int, bytes]
         if bad:
             raise ValueError(f"the accuracy log has qsl_idx {bad[0]}, but the dataset has {count} samples")
     return kept, total - len(kept)
+
+
+class Responses:
+    """The first response per sample of an accuracy log, decoded with a codec, in log order.
+
+    This is what a scorer receives: it never sees hex or bytes. Iterating streams the log (memory
+    of about one entry, so DLRM's and SDXL's logs of gigabytes are fine) and yields
+    ``(qsl_idx, decoded)``; later responses for the same qsl_idx are counted in ``duplicates``
+    (MultiStream pads its queries with repeats). With ``size`` (the dataset's size) a qsl_idx
+    outside ``0..size-1`` is an error naming it, and so is a log without any response.
+
+        >>> import json, tempfile
+        >>> log = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+        >>> json.dump([{"seq_id": 0, "qsl_idx": 1, "data": "0200000000000000"},
+        ...            {"seq_id": 1, "qsl_idx": 1, "data": "0300000000000000"}], log); log.close()
+        >>> responses = Responses(log.name, INT64, size=4)
+        >>> [(i, a.tolist()) for i, a in responses], responses.duplicates
+        ([(1, [2])], 1)
+    """
+
+    def __init__(self, path, codec, size: int | None = None):
+        self.path, self.codec, self.size = Path(path), codec, size
+        self.duplicates = 0
+        self.indices: list[int] = []
+
+    def __iter__(self):
+        seen: set[int] = set()
+        self.duplicates = 0
+        for entry in iter_accuracy_log(self.path):
+            idx = int(entry["qsl_idx"])
+            if idx in seen:
+                self.duplicates += 1
+                continue
+            if self.size is not None and not 0 <= idx < self.size:
+                raise ValueError(f"{self.path}: qsl_idx {idx}, but the dataset has {self.size} samples")
+            seen.add(idx)
+            yield idx, self.codec.decode(bytes.fromhex(entry["data"]))
+        if self.size is not None and not seen:
+            raise ValueError(f"{self.path}: no responses to score: the accuracy log is empty")
+        self.indices = sorted(seen)
+
+    def collect(self) -> dict:
+        """``{qsl_idx: decoded}`` in log order (for logs small enough to hold)."""
+        return dict(iter(self))

@@ -102,13 +102,21 @@ def _int(name: str, value: str, low: int, high: int) -> int:
     return number
 
 
-def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None) -> RunConfig:
-    """Merge defaults, environment and flags for ``bench``; validate every value."""
+def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None,
+            defaults: dict | None = None) -> RunConfig:
+    """Merge defaults, environment and flags for ``bench``; validate every value.
+
+    ``defaults`` (by setting name, e.g. the demo's ``{"n_count": "64", "device": "cpu"}``) stand in
+    for the benchmark's defaults; the environment and flags still beat them."""
     flags = flags or {}
     env = dict(os.environ) if env is None else env
+    defaults = defaults or {}
 
     def get(key):
-        return _source(key, flags, env)
+        raw, name = _source(key, flags, env)
+        if raw is None and defaults.get(key) is not None:
+            return str(defaults[key]), f"{SETTINGS[key]} (default)"
+        return raw, name
 
     raw, name = get("scenario")
     scenario = bench.default_scenario if raw is None else SCENARIO_ALIASES.get(raw.lower())
@@ -177,6 +185,23 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
                      data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard,
                      threads, benchmark_options(bench, env))
+
+
+def paths(env: dict | None = None) -> tuple[str, str]:
+    """``(data_dir, log_dir)`` for commands that run no benchmark (list, summary, demo fixtures)."""
+    env = dict(os.environ) if env is None else env
+    return (_directory(_source("data_dir", {}, env), ROOT / "data"),
+            _directory(_source("log_dir", {}, env), ROOT / "logs"))
+
+
+def publish_settings(flags: dict, env: dict | None = None) -> tuple[str, bool]:
+    """``(RUN, FORCE)`` of ``make publish_log_<name>``: the run directory to publish, and whether a
+    run that did not pass may be published (never one that fails its integrity checks)."""
+    env = dict(os.environ) if env is None else env
+    run = flags.get("run") or env.get("RUN", "")
+    force = _flag((None if not env.get("FORCE") else env["FORCE"], "FORCE"), False,
+                  "use 1 (publish a run that did not pass) or 0")
+    return run, bool(flags.get("force")) or force
 
 
 def benchmark_options(bench: Benchmark, env: dict) -> dict:

@@ -88,7 +88,9 @@ class Option:
 class Benchmark:
     """The declaration of one benchmark; see the module docstring.
 
-    ``dataset``, ``backend``, ``codec``, ``metric`` and ``demo`` are ``"module:Name"`` references.
+    ``dataset``, ``backend``, ``codec``, ``metric`` and ``demo`` are ``"module:Name"`` references
+    (the contract they keep is in ``harness/contract.py``); the pinned requirements of its
+    environment are ``requirements.txt`` beside the declaration.
     ``targets`` maps a checker key (``"resnet"``, ``"bert-99"``) to its targets; ``primary`` names
     the key whose verdict sets the exit code.
     """
@@ -105,7 +107,6 @@ class Benchmark:
     primary: str
     total_count: int
     performance_count: int
-    requirements: str
     artifacts: tuple[Artifact, ...] = ()
     scenarios: tuple[str, ...] = SCENARIOS
     data_types: tuple[str, ...] = DATA_TYPES
@@ -116,6 +117,7 @@ class Benchmark:
     report_tokens: bool = False
     log_name: str = ""
     options: tuple[Option, ...] = ()
+    requirements: str = ""  # set by the registry: requirements.txt in the benchmark's folder
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property

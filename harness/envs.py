@@ -54,6 +54,19 @@ def requirement_pins(requirements: Path) -> dict[str, str]:
     return pins
 
 
+def combined(requirements: Path, others: list[Path], root: Path) -> Path:
+    """A requirements file that includes ``requirements`` and each of ``others`` (``-r`` lines),
+    written under ``root`` only when its text changes (its name stays the same)."""
+    text = "".join(f"-r {p}\n" for p in [*others, requirements])
+    path = root / f"{requirements.stem}-with-benchmarks.txt"
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return path
+
+
 def _fingerprint(requirements: Path, manager: str, python: str) -> dict:
     digest = hashlib.sha256()
     for name, version in sorted(requirement_pins(requirements).items()):

@@ -17,3 +17,7 @@ class MissingArtifactError(HarnessError):
     """A model or dataset file is absent and cannot be fetched here; the message says what to do."""
 
     exit_code = 3
+
+
+class FetchError(HarnessError):
+    """A download or a checksum verification failed; str(e) is a complete, actionable message."""

@@ -5,6 +5,7 @@ Adding a benchmark means adding ``<domain>/<name>/benchmark.py``; nothing here c
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 from functools import lru_cache
@@ -14,7 +15,14 @@ from .declaration import Benchmark
 from .errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("vision", "language", "speech_recognition", "recommendation", "text_to_image")
+NOT_DOMAINS = ("harness", "tests", "bench", "scripts", "loadgen", "logs", "data")
+
+
+def declaration_files() -> list[Path]:
+    """``<domain>/<folder>/benchmark.py`` under the top-level packages, in sorted order: a new
+    domain or benchmark is found without any list to edit."""
+    return sorted(decl for decl in ROOT.glob("*/*/benchmark.py")
+                  if decl.parts[-3] not in NOT_DOMAINS and (decl.parent.parent / "__init__.py").is_file())
 
 
 @lru_cache(maxsize=1)
@@ -22,17 +30,19 @@ def all_benchmarks() -> tuple[Benchmark, ...]:
     """Every declared benchmark, in sorted folder order; a name claimed twice is an error."""
     found: list[Benchmark] = []
     owner: dict[str, str] = {}
-    for domain in DOMAINS:
-        for decl in sorted((ROOT / domain).glob("*/benchmark.py")):
-            module = importlib.import_module(f"{domain}.{decl.parent.name}.benchmark")
-            bench = module.BENCHMARK
-            if bench.domain != domain:
-                raise RuntimeError(f"{decl}: declares domain {bench.domain!r} but lives in {domain}/")
-            for name in bench.names:
-                if name in owner:
-                    raise RuntimeError(f"benchmark name {name!r} is claimed by {owner[name]} and {bench.id}")
-                owner[name] = bench.id
-            found.append(bench)
+    for decl in declaration_files():
+        domain = decl.parent.parent.name
+        module = importlib.import_module(f"{domain}.{decl.parent.name}.benchmark")
+        bench = module.BENCHMARK
+        if not bench.requirements:
+            bench = dataclasses.replace(bench, requirements=f"{domain}/{decl.parent.name}/requirements.txt")
+        if bench.domain != domain:
+            raise RuntimeError(f"{decl}: declares domain {bench.domain!r} but lives in {domain}/")
+        for name in bench.names:
+            if name in owner:
+                raise RuntimeError(f"benchmark name {name!r} is claimed by {owner[name]} and {bench.id}")
+            owner[name] = bench.id
+        found.append(bench)
     return tuple(found)
 
 

@@ -31,7 +31,7 @@ class RunnerSettings:
     loadgen_model: str
     scenario: str
     mode: str  # "accuracy" | "performance"
-    total_count: int
+    sample_count: int  # samples of this run (LoadGen numbers them 0..sample_count-1)
     performance_count: int
     batch_size: int
     outdir: Path
@@ -66,8 +66,8 @@ def build_test_settings(lg, settings: RunnerSettings):
     ts.mode = lg.TestMode.AccuracyOnly if settings.mode == "accuracy" else lg.TestMode.PerformanceOnly
     if settings.mode == "accuracy" and settings.scenario == "Server":
         ts.server_target_qps = SERVER_ACCURACY_QPS
-    if 0 < settings.total_count < ts.performance_sample_count_override:
-        ts.performance_sample_count_override = settings.total_count
+    if 0 < settings.sample_count < ts.performance_sample_count_override:
+        ts.performance_sample_count_override = settings.sample_count
     return ts
 
 
@@ -177,7 +177,7 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     worker = _Worker(lg, backend, codec, settings, stats)
     worker.thread.start()
     sut = lg.ConstructFastSUT(worker.issue, lambda: None)
-    qsl = lg.ConstructQSL(settings.total_count, min(settings.performance_count, settings.total_count),
+    qsl = lg.ConstructQSL(settings.sample_count, min(settings.performance_count, settings.sample_count),
                           dataset.load, dataset.unload)
     try:
         lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))

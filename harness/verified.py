@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from . import fetch
+from . import hashing
 
 
 def record_path(path) -> Path:
@@ -52,7 +52,7 @@ def digests(path, algorithms) -> dict[str, str]:
     known = _remembered(path, identity)
     missing = [a for a in algorithms if a not in known]
     if missing:
-        known.update(fetch.file_digests(path, missing))
+        known.update(hashing.file_digests(path, missing))
         if _identity(path) == identity:  # not written to while it was read
             _remember(path, identity, known)
     return {a: known[a] for a in algorithms}
@@ -60,8 +60,8 @@ def digests(path, algorithms) -> dict[str, str]:
 
 def verify(path, *, sha256: str | None = None, md5: str | None = None, size: int | None = None,
            git_blob: str | None = None) -> None:
-    """``fetch.verify`` with remembered digests."""
-    fetch.verify(path, sha256=sha256, md5=md5, size=size, digests=digests, git_blob=git_blob)
+    """``hashing.verify`` with remembered digests."""
+    hashing.verify(path, sha256=sha256, md5=md5, size=size, digests=digests, git_blob=git_blob)
 
 
 def digest(path, algorithm: str) -> str:

@@ -42,7 +42,7 @@ def build(folder: Path) -> dict:
 def labelled(fixture: dict, where: Path, passing: bool) -> tuple[Path, list[np.ndarray]]:
     """A non-demo manifest over the fixture; with ``passing`` the labels are 1 exactly where the
     model's probability is above its median (AUC 100 %), otherwise the generated random labels."""
-    from harness.fetch import file_digest
+    from harness.hashing import file_digest
     from recommendation.dlrm_v2.demo import DATA_FILES
 
     where.mkdir(parents=True, exist_ok=True)

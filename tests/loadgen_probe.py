@@ -46,7 +46,7 @@ def one_test(spec: dict, outdir: Path) -> dict:
     user_conf = Path(spec.get("user_conf") or ROOT / "loadgen" / "user.conf")
     settings = runner.RunnerSettings(
         loadgen_model=spec.get("model", "resnet50"), scenario=spec.get("scenario", "Offline"),
-        mode=spec.get("mode", "accuracy"), total_count=spec.get("total", 20),
+        mode=spec.get("mode", "accuracy"), sample_count=spec.get("total", 20),
         performance_count=spec.get("psc", 1024), batch_size=spec.get("batch", 8), outdir=outdir,
         user_conf=user_conf, report_tokens=bool(spec.get("tokens")))
     dataset, backend = NullDataset(), EchoBackend(spec.get("tokens", 0), spec.get("fail_on"))

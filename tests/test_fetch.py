@@ -9,7 +9,8 @@ import random
 import pytest
 
 from harness import fetch
-from harness.fetch import FetchError, OfflineError, download, file_digest, verify
+from harness.fetch import FetchError, OfflineError, download
+from harness.hashing import file_digest, verify
 from http_fixture import serve
 
 SIZE = 300_000

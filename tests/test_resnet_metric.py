@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from harness.codecs import FLOAT32, INT32, INT64, first_responses
+from harness.codecs import FLOAT32, INT32, INT64, Responses, first_responses
 from vision.resnet50 import metric
 
 NAMES = [f"img{i}.JPEG" for i in range(6)]
@@ -73,11 +73,11 @@ def test_a_wrong_dtype_gives_wrong_classes_not_a_crash(tmp_path):
     assert accuracy_cmd(log, val, "--dtype", "int32").stdout == "accuracy=0.000%, good=0, total=1\n"
 
 
-def test_rounding_is_the_printed_three_decimals():
+def test_rounding_is_the_printed_three_decimals(tmp_path):
     result = metric.top1({i: (0 if i < 1 else 1) for i in range(8)}, [0] * 8)
     assert metric.accuracy_line(result) == "accuracy=12.500%, good=1, total=8"
-    score = metric.score_entries([entry(0, 0, 1), entry(1, 1, 1), entry(2, 2, 2)], ["a", "b", "c"],
-                                 [1, 1, 1], out=lambda _: None)
+    log, _ = write(tmp_path, [entry(0, 0, 1), entry(1, 1, 1), entry(2, 2, 2)])
+    score = metric.score_responses(Responses(log, FLOAT32, size=3), ["a", "b", "c"], [1, 1, 1], out=lambda _: None)
     assert score.values == {"acc": 66.667} and score.details["accuracy_unrounded"] == 200 / 3
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from harness import fetch, verified
+from harness import fetch, hashing, verified
 
 
 def sha(data: bytes) -> str:
@@ -16,13 +16,13 @@ def sha(data: bytes) -> str:
 
 def count_hashing(monkeypatch) -> list:
     calls = []
-    real = fetch.file_digests
+    real = hashing.file_digests
 
     def counting(path, algorithms):
         calls.append(tuple(algorithms))
         return real(path, algorithms)
 
-    monkeypatch.setattr(fetch, "file_digests", counting)
+    monkeypatch.setattr(hashing, "file_digests", counting)
     return calls
 
 

@@ -25,7 +25,6 @@ BENCHMARK = Benchmark(
     primary="bert-99",
     total_count=10833,  # features (questions split by the doc stride), as LoadGen counts samples
     performance_count=10833,
-    requirements="scripts/envs/bert.txt",
     default_batch_size=32,
     artifacts=(
         Artifact(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # [PAD] must be id 0
 SYLLABLES = ("ka", "lo", "mi", "ra", "sen", "tor", "vel", "un", "dar", "is", "pe", "qua", "no", "bri", "st")

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 from . import features as feats
 

@@ -25,7 +25,6 @@ BENCHMARK = Benchmark(
     primary="gptj-99",
     total_count=13368,
     performance_count=13368,
-    requirements="scripts/envs/gptj.txt",
     default_batch_size=8,
     # v4.1 mlperf.conf sets gptj.*.infer_token_latencies (LoadGen infers token counts with a
     # scaling factor of 69): no n_tokens and no first-token call are needed from the SUT.

@@ -26,7 +26,6 @@ BENCHMARK = Benchmark(
     primary="llama2-70b-99",
     total_count=24576,
     performance_count=24576,
-    requirements="scripts/envs/llama2_70b.txt",
     default_batch_size=32,
     scenarios=("Offline", "Server"),  # the reference SUT has these two
     # v4.1 mlperf.conf sets llama2-70b.*.use_token_latencies: every response carries n_tokens >= 2,

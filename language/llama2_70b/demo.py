@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 from language.llm.sentences import write_blank_punkt
 
 SPECIALS = ("<unk>", "<s>", "</s>")

@@ -12,11 +12,11 @@ concatenating them in order gives byte-identical numbers to one process.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
-from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
+
+from harness import pool as processes
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 MIN_PER_WORKER = 64  # below this a process costs more than it saves
@@ -51,19 +51,10 @@ def fmeasures(predictions: list[str], references: list[str], workers: int = 1) -
     from rouge_score import rouge_scorer  # noqa: F401 - imported once here, inherited by forked helpers
 
     # This process scores the first chunk itself while the helpers score the rest.
-    with ProcessPoolExecutor(workers - 1, mp_context=_safe_context()) as pool:
+    with processes.executor(workers - 1) as pool:
         rest = [pool.submit(_chunk_fmeasures, chunk) for chunk in chunks[1:]]
         first = _chunk_fmeasures(chunks[0])
         return np.concatenate([first, *(future.result() for future in rest)])
-
-
-def _safe_context():
-    """fork when neither LoadGen nor torch is loaded (instant helpers that inherit the imports);
-    spawn otherwise: their threads' locks would be copied mid-use into the child."""
-    import sys
-
-    risky = "mlperf_loadgen" in sys.modules or "torch" in sys.modules
-    return get_context("fork" if not risky and "fork" in get_all_start_methods() else "spawn")
 
 
 def aggregate(per_sample: np.ndarray) -> dict[str, float]:

@@ -23,7 +23,7 @@ def unpack(zip_path, expected_sha256: str | None = PUNKT_TAB_SHA256) -> Path:
     The folder is named after the zip's hash, so a different zip never reuses a stale folder.
     """
     zip_path = Path(zip_path)
-    from harness.fetch import file_digest
+    from harness.hashing import file_digest
 
     digest = file_digest(zip_path, "sha256")
     if expected_sha256 and digest != expected_sha256:

@@ -24,7 +24,6 @@ BENCHMARK = Benchmark(
     primary="mixtral-8x7b",
     total_count=15000,
     performance_count=15000,
-    requirements="scripts/envs/mixtral_8x7b.txt",
     default_batch_size=1,
     # v4.1 mlperf.conf sets mixtral-8x7b.*.use_token_latencies=1: every response carries n_tokens
     # and, outside Offline, the first token is reported before completion.

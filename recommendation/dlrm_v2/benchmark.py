@@ -37,7 +37,6 @@ BENCHMARK = Benchmark(
     primary="dlrm-v2-99",
     total_count=330067,
     performance_count=204800,
-    requirements="scripts/envs/dlrm_v2.txt",
     data_types=("float32",),
     default_batch_size=64,  # aggregated samples per forward pass (~17,000 rows)
     artifacts=(

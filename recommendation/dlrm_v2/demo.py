@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 from . import aggregation
 from .criteo import DENSE_FEATURES, MULTI_HOT_SIZES

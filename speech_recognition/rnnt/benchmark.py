@@ -21,7 +21,6 @@ BENCHMARK = Benchmark(
     primary="rnnt",
     total_count=2513,
     performance_count=2513,
-    requirements="scripts/envs/rnnt.txt",
     scenarios=("Offline", "Server", "SingleStream"),
     data_types=("float32",),
     default_batch_size=1,

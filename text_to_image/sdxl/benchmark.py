@@ -27,7 +27,6 @@ BENCHMARK = Benchmark(
     primary="stable-diffusion-xl",
     total_count=5000,
     performance_count=5000,
-    requirements="scripts/envs/sdxl.txt",
     default_batch_size=1,  # the reference's --max-batchsize
     artifacts=(
         Artifact(

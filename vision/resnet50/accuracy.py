@@ -7,10 +7,10 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.codecs import read_accuracy_log
+from harness.codecs import ArrayCodec, Responses
 
 from .dataset import read_val_map
-from .metric import DTYPES, score_entries
+from .metric import DTYPES, score_responses
 
 
 def main(argv: list[str]) -> int:
@@ -23,8 +23,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the metrics as JSON to PATH")
     args = parser.parse_args(argv)
     items = read_val_map(args.imagenet_val_file)
-    score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), [n for n, _ in items],
-                          [label for _, label in items], dtype=args.dtype, verbose=args.verbose)
+    responses = Responses(args.mlperf_accuracy_file, ArrayCodec(args.dtype), size=len(items))
+    score = score_responses(responses, [n for n, _ in items], [label for _, label in items], verbose=args.verbose)
     if args.json:
         Path(args.json).write_text(json.dumps({
             "acc": score.values["acc"], "good": score.details["good"], "total": score.scored,

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device, torch_dtype
 
 
-class ReferenceBackend:
+class ReferenceBackend(Backend):
     """Loads the model once; ``predict(indices)`` returns the float32 class index of each sample,
     stacked as an array of shape (len(indices), 1)."""
 
-    def __init__(self, dataset, artifacts, config):
+    def __init__(self, dataset, run):
         import torch
 
         from .model import load
 
+        super().__init__(dataset, run)
+        config, artifacts = run.config, run.artifacts
         self.torch = torch
-        self.dataset = dataset
         self.device = resolve_device(config.device)
         self.dtype = torch_dtype(config.data_type)
         try:

@@ -17,14 +17,13 @@ BENCHMARK = Benchmark(
     dataset="vision.resnet50.dataset:ImagenetDataset",
     backend="vision.resnet50.backend:ReferenceBackend",
     codec="harness.codecs:FLOAT32",
-    metric="vision.resnet50.metric:score_run",
+    metric="vision.resnet50.metric:score",
     accuracy_command="vision.resnet50.accuracy:main",
     demo="vision.resnet50.demo:build",
     targets={"resnet": (Target("acc", 76.46, 0.99),)},
     primary="resnet",
     total_count=50000,
     performance_count=1024,
-    requirements="scripts/envs/resnet50.txt",
     default_batch_size=32,
     artifacts=(
         Artifact(

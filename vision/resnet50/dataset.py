@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.contract import Dataset
 from harness.errors import MissingArtifactError
 
 from . import preprocess
@@ -29,30 +30,31 @@ def read_val_map(path) -> list[tuple[str, int]]:
     return items
 
 
-class ImagenetDataset:
-    def __init__(self, artifacts, config):
-        self.items = read_val_map(artifacts["val_map"].path)[: config.n_count]
-        if len(self.items) < config.n_count:
-            raise MissingArtifactError(
-                f"N_COUNT={config.n_count} but {artifacts['val_map'].path} lists {len(self.items)} images")
-        self.image_dir = Path(artifacts["images"].path)
+class ImagenetDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        items = read_val_map(run.artifact_path("val_map"))
+        self.names = [name for name, _ in items]
+        self.labels = [label for _, label in items]
+        self.image_dir = run.artifact_path("images")
         self.cache_dir = self.image_dir.parent / "preprocessed" / preprocess.VERSION
-        self.workers = config.workers
-        self.count = len(self.items)
-        self.labels = [label for _, label in self.items]
-        self.names = [name for name, _ in self.items]
         self._loaded: dict[int, np.ndarray] = {}
 
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
     def prepare(self) -> None:
-        missing = [name for name in self.names if not (self.image_dir / name).is_file()]
+        names = [self.names[i] for i in self.run.indices]
+        missing = [name for name in names if not (self.image_dir / name).is_file()]
         if missing:
             raise MissingArtifactError(
-                f"{len(missing)} of {self.count} images listed in val_map.txt are not in {self.image_dir} "
+                f"{len(missing)} of {len(names)} images listed in val_map.txt are not in {self.image_dir} "
                 f"(first: {missing[0]}). Unpack ILSVRC2012_img_val.tar there (or place the tar at "
                 f"{self.image_dir.parent / 'ILSVRC2012_img_val.tar'} and the harness unpacks it).")
-        todo = [(name, self.image_dir / name) for name in self.names]
-        done = preprocess.build_cache(todo, self.cache_dir, self.workers)
-        print(f"   preprocessed {done} image(s), {self.count - done} from the cache {self.cache_dir}")
+        todo = [(name, self.image_dir / name) for name in names]
+        done = preprocess.build_cache(todo, self.cache_dir, self.run.config.workers)
+        print(f"   preprocessed {done} image(s), {len(names) - done} from the cache {self.cache_dir}")
 
     def load(self, indices) -> None:
         for i in indices:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 
 def _picture(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

@@ -14,12 +14,9 @@ Worked example::
 
 from __future__ import annotations
 
-import numpy as np
-
-from harness.codecs import first_responses, read_accuracy_log
 from harness.score import Score
 
-DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
+DTYPES = ("float32", "int32", "int64")  # what upstream's --dtype accepts
 
 
 def top1(found: dict[int, int | None], labels: list[int]) -> dict:
@@ -34,21 +31,14 @@ def accuracy_line(result: dict) -> str:
     return f"accuracy={result['accuracy']:.3f}%, good={result['good']}, total={result['total']}"
 
 
-def decode(entries: list[dict], dtype: str, count: int) -> tuple[dict[int, int | None], int]:
-    """First prediction per qsl_idx (log order) and the number of duplicates ignored."""
-    payloads, dupes = first_responses(entries)
-    found = {}
-    for idx, data in payloads.items():
-        if not 0 <= idx < count:
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but the label file lists only {count} images")
-        values = np.frombuffer(data, dtype=np.dtype(DTYPES[dtype]).newbyteorder("<"))
-        found[idx] = int(values[0]) if values.size else None
-    return found, dupes
+def predicted_classes(responses) -> dict[int, int | None]:
+    """The class of each decoded response: ``int()`` of its first value, None when it is empty."""
+    return {idx: int(values[0]) if values.size else None for idx, values in responses}
 
 
-def score_entries(entries, names, labels, dtype="float32", verbose=False, out=print) -> Score:
-    """Score decoded log entries; prints what upstream prints (misses first when verbose)."""
-    found, dupes = decode(entries, dtype, len(labels))
+def score_responses(responses, names, labels, verbose=False, out=print) -> Score:
+    """Score decoded first responses; prints what upstream prints (misses first when verbose)."""
+    found = predicted_classes(responses)
     result = top1(found, labels)
     if verbose:
         for idx, cls in found.items():
@@ -57,13 +47,13 @@ def score_entries(entries, names, labels, dtype="float32", verbose=False, out=pr
     line = accuracy_line(result)
     out(line)
     if verbose:
-        out(f"found and ignored {dupes} dupes")
+        out(f"found and ignored {responses.duplicates} dupes")
     # The checker parses the printed value, so the verdict uses it rounded as printed.
     values = {"acc": round(result["accuracy"], 3)}
-    return Score(values=values, lines=[line], scored=result["total"], duplicates=dupes,
+    return Score(values=values, lines=[line], scored=result["total"], duplicates=responses.duplicates,
                  details={"good": result["good"], "accuracy_unrounded": result["accuracy"]})
 
 
-def score_run(log_path, dataset) -> Score:
+def score(responses, dataset, run) -> Score:
     """The run's scorer: the harness prints the lines itself, so nothing is printed here."""
-    return score_entries(read_accuracy_log(log_path), dataset.names, dataset.labels, out=lambda _: None)
+    return score_responses(responses, dataset.names, dataset.labels, out=lambda _: None)

@@ -11,11 +11,11 @@ itself, so the float32 arithmetic is the same operations in the same order.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
+
+from harness import pool as processes
 
 VERSION = "pytorch-v1"  # bump when the output of preprocess() can change
 SHORT_SIDE = 256
@@ -99,15 +99,8 @@ def build_cache(images: list[tuple[str, Path]], cache_dir: Path, workers: int) -
         finally:
             torch.set_num_threads(threads)  # the model, loaded next in this process, wants them all
         return len(jobs)
-    context = get_context("fork") if "fork" in get_start_methods() else get_context("spawn")
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker) as pool:
+    with processes.executor(workers, initializer=_init_worker) as pool:
         for _ in pool.map(_store, jobs, chunksize=chunk):
             pass
     return len(jobs)
-
-
-def get_start_methods() -> list[str]:
-    import multiprocessing
-
-    return multiprocessing.get_all_start_methods()

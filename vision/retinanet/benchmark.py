@@ -25,7 +25,6 @@ BENCHMARK = Benchmark(
     primary="retinanet",
     total_count=24781,
     performance_count=64,
-    requirements="scripts/envs/retinanet.txt",
     default_batch_size=8,
     artifacts=(
         Artifact(

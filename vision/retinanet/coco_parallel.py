@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from harness import pool as processes
+
 TASKS_PER_WORKER = 4  # several runs of images per worker even out the uneven images
 
 _shared = None  # the COCOeval a forked worker reads (set just before the pool starts)
@@ -38,7 +40,7 @@ def evaluate(evaluator, workers: int, out=print) -> None:
     """``evaluator.evaluate()``, in ``workers`` processes when that can help."""
     params = evaluator.params
     img_ids = list(np.unique(params.imgIds))
-    if workers <= 1 or len(img_ids) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or len(img_ids) < 2 or not processes.fork_is_safe():  # helpers share the evaluator
         with route_prints(out):
             evaluator.evaluate()
         return

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 from .classes import CLASSES
 

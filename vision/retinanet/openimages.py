@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.fetch import FetchError, download, verify
+from harness.fetch import FetchError, download
+from harness.hashing import verify
 
 from .classes import CLASSES
 

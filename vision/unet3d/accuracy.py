@@ -11,12 +11,11 @@ first response of a repeated sample instead of stopping.
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
 
+from harness import pool as processes
 from harness.codecs import read_accuracy_log
 
 from .metric import accuracy_line, decode_entries, dice_scores, partial_note, summarise
@@ -40,14 +39,6 @@ def _case_dice(job) -> tuple[float, float]:
     truth = nibabel.load(truth_path).get_fdata().astype(np.uint8)
     prediction = nibabel.load(prediction_path).get_fdata().astype(np.uint8)
     return dice_scores(prediction, truth)
-
-
-def _map(func, jobs: list, workers: int) -> list:
-    if workers <= 1 or len(jobs) < 2:
-        return [func(job) for job in jobs]
-    method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context(method)) as pool:
-        return list(pool.map(func, jobs))
 
 
 def write_summary(path: Path, per_case: dict[str, tuple[float, float]], means: dict[str, float]) -> None:
@@ -94,11 +85,11 @@ def main(argv: list[str]) -> int:
     print("Running postprocessing...")
     print("Saving predictions...")
     post.mkdir(parents=True, exist_ok=True)
-    _map(_save_prediction, [(np.squeeze(p, 0), aux[c]["reshaped_affine"], post / c / "prediction.nii.gz")
+    processes.map_in_order(_save_prediction, [(np.squeeze(p, 0), aux[c]["reshaped_affine"], post / c / "prediction.nii.gz")
                             for c, p in predictions.items()], args.num_proc)
     print("Running evaluation...")
     cases = [c for c in file_list if c in predictions]  # the reference's order: its file list
-    scores = _map(_case_dice, [(pre / "nifti" / c / "segmentation.nii.gz", post / c / "prediction.nii.gz")
+    scores = processes.map_in_order(_case_dice, [(pre / "nifti" / c / "segmentation.nii.gz", post / c / "prediction.nii.gz")
                                for c in cases], args.num_proc)
     per_case = dict(zip(cases, scores))
     write_summary(post / "summary.csv", per_case, summarise(per_case))

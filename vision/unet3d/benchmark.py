@@ -29,7 +29,6 @@ BENCHMARK = Benchmark(
     primary="3d-unet-99",
     total_count=43,
     performance_count=43,
-    requirements="scripts/envs/unet3d.txt",
     scenarios=("Offline", "SingleStream"),
     default_batch_size=1,
     artifacts=(

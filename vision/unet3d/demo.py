@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fetch import file_digest
+from harness.hashing import file_digest
 
 from .cases import INFERENCE_CASES
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import numpy as np
+
+from harness import pool as processes
 
 from . import safe_pickle
 from .cases import COPIES
@@ -95,8 +95,7 @@ def build(raw_dir: Path, out_dir: Path, cases, roi: int, workers: int) -> list[s
         for job in jobs:
             _build_case(job)
     else:
-        method = "fork" if "fork" in get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(workers, mp_context=get_context(method), initializer=_init_worker) as pool:
+        with processes.executor(workers, initializer=_init_worker) as pool:
             list(pool.map(_build_case, jobs))
     return todo
 

@@ -1,0 +1,60 @@
+"""``result.json``: what one run (or one merge of shard runs) did and concluded, written once.
+
+A run fills a ``RunResult`` step by step and writes it at the end, whatever the end was; a merge
+builds the same header from its shards. Keys that are ``None`` are left out of the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import provenance, rundir
+from .registry import ROOT
+
+
+@dataclass
+class RunResult:
+    benchmark: str
+    name: str
+    run_dir: str
+    config: dict
+    artifacts: dict
+    provenance: dict
+    demo: bool = False
+    demo_note: str | None = None
+    status: str = "running"  # running | completed | failed
+    started: str = field(default_factory=rundir.utc_now)
+    finished: str | None = None
+    elapsed_s: float | None = None
+    merged_from: list[str] | None = None
+    shard: dict | None = None
+    resume: dict | None = None
+    loadgen: dict | None = None
+    samples: dict | None = None
+    verdict: str | None = None  # PASS | FAIL | NOT JUDGED | ERROR
+    metrics: dict | None = None
+    accuracy_lines: list[str] | None = None
+    details: dict | None = None
+    targets: list | None = None
+    notes: list[str] | None = None
+    error: str | None = None
+
+    @classmethod
+    def start(cls, bench, config, run_dir: Path, artifacts: dict, demo: bool, demo_note: str | None,
+              **extra) -> RunResult:
+        """The header every run and merge begins with."""
+        return cls(benchmark=bench.id, name=bench.make_name, run_dir=str(run_dir), config=config.as_dict(),
+                   artifacts=artifacts, provenance=provenance.describe(ROOT / bench.requirements),
+                   demo=demo, demo_note=demo_note if demo else None, **extra)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def write(self, path: Path) -> None:
+        rundir.write_json(path, self.as_dict())
+
+
+def artifact_record(resolved: dict) -> dict:
+    """What result.json says of each artifact: where it was, its digests, where it came from."""
+    return {a.name: {"path": str(a.path), "digests": a.digests, "origin": a.origin} for a in resolved.values()}
