@@ -162,6 +162,9 @@ def check_current(requirements: Path) -> list[str]:
 def ensure(requirements: Path, path: Path, env: dict) -> Path:
     """Build or reuse the environment at ``path``; returns its python."""
     manager = manager_of(env)
+    if not requirements.is_file():
+        raise HarnessError(f"no requirements file {requirements}: a benchmark's folder holds the pinned "
+                           "requirements of its environment as requirements.txt")
     if manager == "none":
         wrong = check_current(requirements)
         if wrong:

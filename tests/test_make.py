@@ -23,7 +23,9 @@ def test_help_is_the_default_goal_and_lists_benchmarks(tmp_path):
     assert done.returncode == 0
     listed = next(line for line in done.stdout.splitlines() if line.startswith("benchmarks:")).split()[1:]
     assert "resnet" in listed and "make all" in done.stdout
-    assert listed[-3:] == ["rnnt", "dlrm-v2", "stablediffusion"]
+    # in folder order (domains, then benchmarks, sorted): found by scanning, no list to keep
+    assert listed == ["bert", "gpt-j", "llama2", "mixtral", "dlrm-v2", "rnnt", "stablediffusion",
+                      "resnet", "retinanet", "3d-unet"]
 
 
 def test_every_id_and_alias_is_a_target_running_its_benchmark(tmp_path):
@@ -57,6 +59,7 @@ def test_make_all_goes_on_past_a_failure_and_exits_non_zero(resnet_fixture, tmp_
     (tree / "vision" / "broken").mkdir()
     (tree / "vision" / "broken" / "__init__.py").write_text("")
     (tree / "vision" / "broken" / "benchmark.py").write_text(BROKEN_DECLARATION)
+    shutil.copy(tree / "vision" / "resnet50" / "requirements.txt", tree / "vision" / "broken")
     manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=FIXTURE_COUNT)
     env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=8, PYTHONPATH=tree)
     done = run(["make", "all"], env, cwd=tree)

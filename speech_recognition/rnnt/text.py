@@ -1,17 +1,22 @@
 """Labels and transcript normalisation, as the reference Manifest(normalize=True) applies them.
 
 The 28 labels are space, a..z and the apostrophe; the model adds a blank as class 28. Reference
-transcripts are lower-cased, folded to ASCII, abbreviations spelled out, punctuation turned into
-spaces (``&`` and ``+`` into words), whitespace collapsed, then every character that is not a
-label dropped. Upstream also spells out numbers with ``inflect``; dev-clean has no digits, so a
-transcript with a digit is refused here rather than normalised differently.
+transcripts are folded to ASCII with unidecode (so "’" is "'", "ß" is "ss", "£" is "PS"),
+lower-cased, numbers spelled out (``numbers.py``, with inflect), abbreviations spelled out,
+punctuation turned into spaces (``&`` and ``+`` into words), whitespace collapsed, then every
+character that is not a label dropped. Where upstream's number spelling fails (a comma left in a
+dollar amount, a number too large for inflect) its Manifest drops the utterance; here that is an
+error.
 """
 
 from __future__ import annotations
 
 import re
 import string
-import unicodedata
+
+from unidecode import unidecode
+
+from . import numbers
 
 LABELS = (" ", *string.ascii_lowercase, "'")
 BLANK = len(LABELS)  # class 28
@@ -30,9 +35,11 @@ _PUNCTUATION = str.maketrans({c: " " for c in string.punctuation if c not in "+&
 
 def normalize(text: str) -> str:
     """The reference transcript string the WER is computed against."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    if any(c.isdigit() for c in text):
-        raise ValueError(f"transcript has digits, which need upstream's number spelling: {text!r}")
+    text = unidecode(text).lower()
+    try:
+        text = numbers.spell_numbers(text)
+    except Exception as error:  # upstream catches every error and drops the utterance
+        raise ValueError(f"upstream cannot spell the numbers in {text!r} and drops it: {error!r}") from error
     for pattern, word in _ABBREVIATION_RE:
         text = pattern.sub(word, text)
     text = text.translate(_PUNCTUATION).replace("&", " and ").replace("+", " plus ")
