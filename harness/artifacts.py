@@ -100,18 +100,27 @@ def _extract_member(archive: Path, member: str, out: Path) -> None:
     tmp.replace(out)
 
 
+def final_path(art: Artifact, data_dir: Path) -> Path:
+    """Where the run reads the artifact: the unpacked folder, the extracted member, or the file itself."""
+    if art.unpack:
+        return data_dir / art.unpack
+    if art.member:
+        return data_dir / art.member[1]
+    return data_dir / art.path
+
+
 def tracked_path(art: Artifact, data_dir: Path) -> Path:
     """What DVC tracks for an artifact: the declared file, else what was unpacked or extracted from it."""
-    for candidate in (art.path, art.unpack, art.member[1] if art.member else None):
-        if candidate and (data_dir / candidate).exists():
-            return data_dir / candidate
+    for candidate in (data_dir / art.path, final_path(art, data_dir)):
+        if candidate.exists():
+            return candidate
     return data_dir / art.path
 
 
 def _pull_from_dvc(art: Artifact, data_dir: Path, problems: list[str]) -> None:
     from . import dvc
 
-    candidates = [data_dir / c for c in (art.path, art.unpack, art.member[1] if art.member else None) if c]
+    candidates = list(dict.fromkeys((data_dir / art.path, final_path(art, data_dir))))
     have = [c for c in candidates if c.with_name(c.name + ".dvc").is_file()]
     try:
         dvc.pull_paths(have[:1] or candidates[:1])
@@ -119,10 +128,14 @@ def _pull_from_dvc(art: Artifact, data_dir: Path, problems: list[str]) -> None:
         problems.append(f"{art.name}: {exc}")
 
 
+def _unpacked(art: Artifact, data_dir: Path) -> bool:
+    folder = final_path(art, data_dir)
+    return bool(art.unpack) and folder.is_dir() and any(folder.iterdir())
+
+
 def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], source: str) -> Resolved | None:
-    path = data_dir / art.path
-    unpacked = art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir())
-    if source == "dvc" and not path.is_file() and not unpacked:
+    path, final = data_dir / art.path, final_path(art, data_dir)
+    if source == "dvc" and not path.is_file() and not _unpacked(art, data_dir):
         if offline:
             problems.append(_instruction(art, path) + " [OFFLINE=1, DATA_SOURCE=dvc]")
             return None
@@ -130,18 +143,16 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         _pull_from_dvc(art, data_dir, problems)
         if len(problems) > before:
             return None
-    if art.unpack and (data_dir / art.unpack).is_dir() and any((data_dir / art.unpack).iterdir()):  # also after a pull
-        folder = data_dir / art.unpack  # unpacked earlier or by hand
-        missing = [name for name in art.contains if not (folder / name).exists()]
+    if _unpacked(art, data_dir):  # unpacked earlier or by hand (also after a pull)
+        missing = [name for name in art.contains if not (final / name).exists()]
         if missing:
-            problems.append(f"{art.name}: {folder} lacks {', '.join(missing)} (incomplete?); "
+            problems.append(f"{art.name}: {final} lacks {', '.join(missing)} (incomplete?); "
                             + _instruction(art, path).partition(": ")[2])
             return None
-        return Resolved(art.name, folder, {}, "declared")
-    if art.member and (data_dir / art.member[1]).is_file():
-        out = data_dir / art.member[1]
+        return Resolved(art.name, final, {}, "declared")
+    if art.member and final.is_file():
         try:
-            return Resolved(art.name, out, _member_digests(art, out))
+            return Resolved(art.name, final, _member_digests(art, final))
         except fetch.FetchError as exc:
             problems.append(f"{art.name}: {exc}. Delete it (and {path.name}) to fetch it again.")
             return None
@@ -169,18 +180,17 @@ def _ensure(art: Artifact, data_dir: Path, offline: bool, problems: list[str], s
         problems.append(f"{art.name}: {exc}. Delete the file to fetch it again.")
         return None
     if art.unpack:
-        _unpack(path, data_dir / art.unpack)
-        return Resolved(art.name, data_dir / art.unpack, digests)
+        _unpack(path, final)
+        return Resolved(art.name, final, digests)
     if art.member:
-        out = data_dir / art.member[1]
-        _extract_member(path, art.member[0], out)
+        _extract_member(path, art.member[0], final)
         try:
-            member = _member_digests(art, out)
+            member = _member_digests(art, final)
         except fetch.FetchError as exc:
-            out.unlink()
+            final.unlink()
             problems.append(f"{art.name}: {exc} (inside the verified {path.name}: is it the right archive?)")
             return None
-        return Resolved(art.name, out, {**member, **{f"archive_{k}": v for k, v in digests.items()}})
+        return Resolved(art.name, final, {**member, **{f"archive_{k}": v for k, v in digests.items()}})
     return Resolved(art.name, path, digests)
 
 
@@ -223,11 +233,10 @@ def presence(bench: Benchmark, data_dir: str) -> dict[str, bool]:
     root = Path(data_dir)
     out = {}
     for art in bench.artifacts:
-        here = (root / art.path).is_file()
+        final = final_path(art, root)
         if art.unpack:
-            folder = root / art.unpack
-            here = here or (folder.is_dir() and all((folder / name).exists() for name in art.contains))
-        if art.member:
-            here = here or (root / art.member[1]).is_file()
-        out[art.name] = here
+            ready = final.is_dir() and all((final / name).exists() for name in art.contains)
+        else:
+            ready = final.is_file()
+        out[art.name] = (root / art.path).is_file() or ready
     return out

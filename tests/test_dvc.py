@@ -169,6 +169,7 @@ def test_data_source_dvc_restores_verified_artifacts_for_a_run(resnet_fixture, t
     shutil.copytree(manifest["artifacts"]["images"]["path"], data / "val")
     (tree / "vision" / "toy").mkdir()
     (tree / "vision" / "toy" / "__init__.py").write_text("")
+    shutil.copy(tree / "vision" / "resnet50" / "requirements.txt", tree / "vision" / "toy")
     (tree / "vision" / "toy" / "benchmark.py").write_text(f'''
 from dataclasses import replace
 from harness.declaration import Artifact
