@@ -224,7 +224,7 @@ def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict,
             resolved[art.name] = item
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise MissingArtifactError(f"{bench.id}: {len(problems)} artifact(s) not available:\n{lines}")
+        raise MissingArtifactError(f"{bench.make_name}: {len(problems)} artifact(s) not available:\n{lines}")
     return resolved
 
 

@@ -43,10 +43,10 @@ def cmd_demo(args) -> int:
 
     bench = registry.get(args.benchmark)
     if not bench.demo:
-        raise UsageError(f"{bench.id} has no demo yet")
+        raise UsageError(f"{bench.make_name} has no demo yet")
     data_dir, _ = run_config.paths()
     folder = Path(data_dir) / "demo" / bench.id
-    print(f"== generating the {bench.id} demo fixture in {folder} (random weights, synthetic data)")
+    print(f"== generating the {bench.make_name} demo fixture in {folder} (random weights, synthetic data)")
     manifest = load_object(bench.demo)(folder)
     count = json.loads(Path(manifest).read_text())["count"]  # every demo manifest states its size
     flags = {**_flags(args), "manifest": str(manifest)}
@@ -57,7 +57,7 @@ def cmd_demo(args) -> int:
 def cmd_accuracy(args) -> int:
     bench = registry.get(args.benchmark)
     if not bench.accuracy_command:
-        raise UsageError(f"{bench.id} has no accuracy command yet")
+        raise UsageError(f"{bench.make_name} has no accuracy command yet")
     try:
         return load_object(bench.accuracy_command)(args.rest)
     except (ValueError, OSError) as exc:  # a broken or mismatched input file: say which, no traceback
@@ -106,7 +106,7 @@ def cmd_env(args) -> int:
     if args.python_path:
         python = Path(sys.executable) if envs.manager_of(env) == "none" else envs.python_in(path)
         if not python.exists():
-            raise HarnessError(f"no environment for {bench.id} at {path}: run "
+            raise HarnessError(f"no environment for {bench.make_name} at {path}: run "
                                f"`bash scripts/build_{bench.make_name}_env.sh` (or `make {bench.make_name}`).")
         print(python)
         return 0
@@ -155,14 +155,14 @@ def cmd_dvc(args) -> int:
         run_dir, force = run_config.publish_settings({"run": args.run, "force": args.force})
         if not run_dir or not Path(run_dir).is_dir():
             raise UsageError(f"RUN={run_dir!r} is not a run directory: give the run to publish, e.g. "
-                             f"make publish_log_{bench.make_name} RUN=logs/{bench.log_folder}/Offline/float32/<run>")
+                             f"make publish_log_{bench.make_name} RUN=logs/{bench.make_name}/Offline/float32/<run>")
         dvc.publish(bench, Path(run_dir), force)
     else:  # data-push
         config = run_config.resolve(bench, {"offline": "1"})
         resolved = artifacts.resolve_all(bench, config.data_dir, True, {})
         paths = [artifacts.tracked_path(art, Path(config.data_dir)) for art in bench.artifacts]
         pointers = dvc.push_paths(paths)
-        print(f"== pushed {len(resolved)} verified artifact(s) of {bench.id}; commit: "
+        print(f"== pushed {len(resolved)} verified artifact(s) of {bench.make_name}; commit: "
               + " ".join(str(p.relative_to(registry.ROOT)) for p in pointers))
     return 0
 

@@ -121,7 +121,7 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     raw, name = get("scenario")
     scenario = bench.default_scenario if raw is None else SCENARIO_ALIASES.get(raw.lower())
     if scenario not in bench.scenarios:
-        raise _bad(name, raw, f"{bench.id} runs {'|'.join(bench.scenarios)}")
+        raise _bad(name, raw, f"{bench.make_name} runs {'|'.join(bench.scenarios)}")
 
     raw, name = get("n_count")
     n_count = bench.total_count if raw is None else _int(name, raw, 1, bench.total_count)
@@ -130,7 +130,7 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     data_type = "float32" if raw is None else DATA_TYPE_ALIASES.get(raw.lower(), raw.lower())
     if data_type not in bench.data_types:
         spellings = "|".join(bench.data_types)
-        raise _bad(name, raw, f"{bench.id} accepts {spellings} (fp32, fp16, bf16 also accepted)")
+        raise _bad(name, raw, f"{bench.make_name} accepts {spellings} (fp32, fp16, bf16 also accepted)")
 
     raw, name = get("device")
     device = "auto" if raw is None else raw.strip().lower()

@@ -115,7 +115,7 @@ class Benchmark:
     accuracy_command: str | None = None
     demo: str | None = None
     report_tokens: bool = False
-    log_name: str = ""
+    log_name: str = ""  # the seed's folder under logs/internal/, where it differs from the make name
     options: tuple[Option, ...] = ()
     requirements: str = ""  # set by the registry: requirements.txt in the benchmark's folder
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -126,8 +126,9 @@ class Benchmark:
         return self.aliases[0] if self.aliases else self.id
 
     @property
-    def log_folder(self) -> str:
-        """The folder name under logs/ (and logs/internal/): ``log_name`` if set, else the make name."""
+    def verified_log_name(self) -> str:
+        """The folder of its verified log under logs/internal/ (DVC): the seed's ``log_name`` where it
+        differs (``llama2-70b``), else the make name. Runs are filed under the make name."""
         return self.log_name or self.make_name
 
     @property

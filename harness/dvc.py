@@ -74,7 +74,7 @@ def require_remote() -> None:
 
 
 def pointer_of(bench: Benchmark) -> Path:
-    return INTERNAL / f"{bench.log_folder}.dvc"
+    return INTERNAL / f"{bench.verified_log_name}.dvc"
 
 
 def pull_log(bench: Benchmark) -> Path:
@@ -85,7 +85,7 @@ def pull_log(bench: Benchmark) -> Path:
                        f"not exist. Publish one with `make publish_log_{bench.make_name} RUN=<run dir>`.")
     require_remote()
     run("pull", str(pointer.relative_to(ROOT)), what=f"pulling the verified {bench.make_name} log")
-    target = INTERNAL / bench.log_folder
+    target = INTERNAL / bench.verified_log_name
     print(f"== verified {bench.make_name} log restored in {target.relative_to(ROOT)}")
     return target
 
@@ -104,7 +104,7 @@ def _check_run(bench: Benchmark, run_dir: Path, force: bool) -> None:
         raise DvcError(f"RUN={run_dir} is not a finished run directory (no result.json).")
     result = json.loads(result_file.read_text())
     if result.get("benchmark") != bench.id:
-        raise DvcError(f"RUN={run_dir} is a {result.get('benchmark')} run, not {bench.id}.")
+        raise DvcError(f"RUN={run_dir} is a {result.get('name', result.get('benchmark'))} run, not {bench.make_name}.")
     if result.get("verdict") != "PASS" and not force:
         raise DvcError(f"RUN={run_dir} did not pass its verdict ({result.get('verdict')}); only passing runs "
                        "are published as verified logs. Use FORCE=1 to publish it anyway.")
@@ -115,7 +115,7 @@ def publish(bench: Benchmark, run_dir: Path, force: bool) -> Path:
     run_dir = run_dir.resolve()
     _check_run(bench, run_dir, force)
     require_remote()
-    target, pointer = INTERNAL / bench.log_folder, pointer_of(bench)
+    target, pointer = INTERNAL / bench.verified_log_name, pointer_of(bench)
     if target.exists() and _same_tree(run_dir, target):
         print(f"== {target.relative_to(ROOT)} already holds this run; pushing it again")
     elif (target.exists() or pointer.exists()) and not force:
@@ -123,7 +123,7 @@ def publish(bench: Benchmark, run_dir: Path, force: bool) -> Path:
                        "replaces it (the old one stays in the remote and in git history).")
     else:
         INTERNAL.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{bench.log_folder}.", dir=INTERNAL))
+        staging = Path(tempfile.mkdtemp(prefix=f".{bench.verified_log_name}.", dir=INTERNAL))
         shutil.copytree(run_dir, staging / "run")
         if target.exists():
             shutil.rmtree(target)

@@ -59,14 +59,14 @@ def score_log(run: Run, dataset: Dataset, log: Path) -> Score:
 
 def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
     """Run ``bench`` as ``config`` says; returns the exit code (0 only on PASS, or a finished demo)."""
-    print(f"== {bench.id}: resolved configuration")
+    print(f"== {bench.make_name}: resolved configuration")
     print(config.describe())
     backend_class(bench, config.backend)  # a bad BACKEND stops before any download or run directory
     manifest = artifacts.load_manifest(config.manifest)
     resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest, config.data_source)
     demo = bool(manifest.get("demo"))
     start, stop = shards.slice_of(config.n_count, config.shards, config.shard)
-    run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
+    run_dir = rundir.create(config.log_dir, bench.make_name, config.scenario, config.data_type)
     if run_dir_file:
         Path(run_dir_file).write_text(f"{run_dir}\n")
     run = Run(bench, config, resolved, range(start, stop), run_dir, demo)
@@ -90,7 +90,7 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
 def _failed(result: RunResult, exc: BaseException) -> None:
     result.status, result.verdict = "failed", "ERROR"
     result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    print(f"== {result.benchmark} FAILED: {result.error}")
+    print(f"== {result.name} FAILED: {result.error}")
 
 
 def _execute(run: Run, result: RunResult) -> int:
@@ -151,7 +151,7 @@ def merge(run_dirs: list[Path]) -> int:
     config = RunConfig(**{**first["config"], "shards": 1, "shard": 0})
     resolved = artifacts.resolve_all(bench, config.data_dir, True, artifacts.load_manifest(config.manifest),
                                      config.data_source)
-    run_dir = rundir.create(config.log_dir, bench.log_folder, config.scenario, config.data_type)
+    run_dir = rundir.create(config.log_dir, bench.make_name, config.scenario, config.data_type)
     demo = bool(first.get("demo", False))
     run = Run(bench, config, resolved, range(config.n_count), run_dir, demo)
     result = RunResult.start(bench, config, run_dir, first.get("artifacts", {}), demo, first.get("demo_note"),
@@ -177,7 +177,7 @@ def _resuming(run: Run, backend: Backend, result: RunResult) -> store.ResumingBa
                   for n, a in run.artifacts.items()}
     key = store.store_key(run.benchmark.id, identities, run.config.data_type, run.config.backend,
                           backend.cache_settings())
-    path = store.store_path(Path(run.config.log_dir) / run.benchmark.log_folder / "cache", key)
+    path = store.store_path(Path(run.config.log_dir) / run.benchmark.make_name / "cache", key)
     samples = store.SampleStore(path, key)
     if len(samples):
         print(f"== resuming: {len(samples)} sample(s) finished earlier are reused from {path} (RESUME=0 recomputes)")
@@ -222,12 +222,12 @@ def _accuracy_verdict(run: Run, score: Score, result: RunResult, notes: list[str
     for note in notes:
         print(f"note: {note}")
     if result.shard:
-        print(f"== {bench.id} shard {config.shard} of {config.shards} finished ({result.verdict} on its slice); "
+        print(f"== {bench.make_name} shard {config.shard} of {config.shards} finished ({result.verdict} on its slice); "
               "the verdict belongs to the merged run: python -m harness merge <shard run dirs>")
         return 0
     if result.demo:
-        print(f"== {bench.id} demo finished: the pipeline ran end to end; its verdict "
+        print(f"== {bench.make_name} demo finished: the pipeline ran end to end; its verdict "
               f"({result.verdict}) judges random weights and means nothing. ({run_dir})")
         return 0
-    print(f"== {bench.id}: {result.verdict}  ({run_dir})")
+    print(f"== {bench.make_name}: {result.verdict}  ({run_dir})")
     return 0 if passed else 1

@@ -18,7 +18,7 @@ def latest_results(log_dir: str) -> dict[str, dict]:
             result = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        name = result.get("benchmark", path.parts[-5])
+        name = result.get("name", path.parts[-5])  # the make name, as runs are filed
         if name not in newest or result.get("started", "") > newest[name].get("started", ""):
             newest[name] = result
     return dict(sorted(newest.items()))

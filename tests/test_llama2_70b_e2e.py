@@ -16,7 +16,7 @@ SETTINGS = {"OMP_NUM_THREADS": 1, "DEVICE": "cpu", "WORKERS": 1}
 
 
 def only_run_dir(log_dir: Path, scenario: str) -> Path:
-    runs = sorted((log_dir / "llama2-70b" / scenario / "float32").iterdir())
+    runs = sorted((log_dir / "llama2" / scenario / "float32").iterdir())
     assert len(runs) == 1, runs
     return runs[0]
 

@@ -15,7 +15,7 @@ SETTINGS = {"OMP_NUM_THREADS": 1, "DEVICE": "cpu"}
 
 
 def only_run_dir(log_dir: Path, scenario: str) -> Path:
-    runs = sorted((log_dir / "mixtral-8x7b" / scenario / "float32").iterdir())
+    runs = sorted((log_dir / "mixtral" / scenario / "float32").iterdir())
     assert len(runs) == 1, runs
     return runs[0]
 

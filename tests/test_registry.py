@@ -15,7 +15,7 @@ from harness.declaration import load_object
 def test_resnet_is_found_with_its_names():
     bench = registry.get("resnet50")
     assert registry.get("resnet") is bench and registry.get("resnet50-v1.5") is bench
-    assert bench.make_name == "resnet" and bench.log_folder == "resnet"
+    assert bench.make_name == "resnet" and bench.verified_log_name == "resnet"
     assert "resnet" in registry.make_names()
     assert bench.targets["resnet"][0].threshold == 76.46 * 0.99
 
