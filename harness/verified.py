@@ -1,9 +1,11 @@
 """Checksums remembered per file, so a run does not hash again the 150 GB it verified yesterday.
 
 After a file is hashed, its digests are written beside it in ``.<name>.verified`` with the file's
-size, modification time (ns), inode and device. A later check trusts the record only while all of
-these are unchanged: any write to the file, or a new file in its place, changes them and the file
-is hashed again. Delete the record to force a full check. A folder where the record cannot be
+size, modification time (ns), status-change time (ns), inode and device. A later check trusts the
+record only while all of these are unchanged: any write to the file, or a new file in its place,
+changes them and the file is hashed again. A user can set the modification time back
+(``os.utime``, ``touch -d``), but not the status-change time: the kernel sets it on every write
+and on every change of the times themselves. Delete the record to force a full check. A folder where the record cannot be
 written (read-only data) just means hashing every time.
 """
 
@@ -23,7 +25,8 @@ def record_path(path) -> Path:
 
 def _identity(path: Path) -> dict:
     st = os.stat(path)
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ino": st.st_ino, "dev": st.st_dev}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "ino": st.st_ino,
+            "dev": st.st_dev}
 
 
 def _remembered(path: Path, identity: dict) -> dict[str, str]:

@@ -85,3 +85,16 @@ def test_a_corrupt_or_unwritable_record_only_costs_a_hash(tmp_path):
             assert not verified.record_path(folder / "b.bin").exists()
     finally:
         folder.chmod(0o755)
+
+
+def test_bytes_flipped_with_the_mtime_set_back_are_hashed_again(tmp_path):
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"good weights")
+    verified.verify(path, sha256=sha(b"good weights"))
+    before = os.stat(path)
+    with path.open("r+b") as handle:  # same size, same inode
+        handle.write(b"evil")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns and os.stat(path).st_size == before.st_size
+    with pytest.raises(fetch.FetchError, match="actual " + sha(b"evil weights")):
+        verified.verify(path, sha256=sha(b"good weights"))
