@@ -156,7 +156,7 @@ def cmd_dvc(args) -> int:
         if not run_dir or not Path(run_dir).is_dir():
             raise UsageError(f"RUN={run_dir!r} is not a run directory: give the run to publish, e.g. "
                              f"make publish_log_{bench.make_name} RUN=logs/{bench.make_name}/Offline/float32/<run>")
-        dvc.publish(bench, Path(run_dir), force)
+        dvc.publish(bench, Path(run_dir), Path(run_config.paths()[1]), force)
     else:  # data-push
         config = run_config.resolve(bench, {"offline": "1"})
         resolved = artifacts.resolve_all(bench, config.data_dir, True, {})

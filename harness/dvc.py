@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .declaration import Benchmark
 from .errors import HarnessError
+from .hashing import file_digest
 from .registry import ROOT
 
 REMOTE = "mlperf-data"
@@ -98,45 +99,112 @@ def _same_tree(a: Path, b: Path) -> bool:
     return not mismatch and not errors and all(_same_tree(a / d, b / d) for d in cmp.common_dirs)
 
 
-def _check_run(bench: Benchmark, run_dir: Path, force: bool) -> None:
-    result_file = run_dir / "result.json"
-    if not result_file.is_file():
-        raise DvcError(f"RUN={run_dir} is not a finished run directory (no result.json).")
-    result = json.loads(result_file.read_text())
-    if result.get("benchmark") != bench.id:
-        raise DvcError(f"RUN={run_dir} is a {result.get('name', result.get('benchmark'))} run, not {bench.make_name}.")
+LOADGEN_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
+
+
+def check_publishable(bench: Benchmark, run_dir: Path, log_dir: Path, force: bool) -> dict:
+    """The run's result.json if ``run_dir`` may become the verified log, else a DvcError saying why.
+
+    Only a complete accuracy run of the full dataset, not a demo, not a single shard, with all its
+    files and an accuracy log whose sha256 is the ``hash=`` of its accuracy.txt. FORCE=1 lets a run
+    that did not pass through; it never excuses any other check."""
+    run_dir, log_dir = Path(run_dir).resolve(), Path(log_dir).resolve()
+    where = run_dir.relative_to(log_dir).parts if run_dir.is_relative_to(log_dir) else ()
+    if len(where) != 4 or where[0] == "internal" or not run_dir.is_dir():
+        raise DvcError(f"RUN={run_dir} is not a run directory inside LOG_DIR={log_dir}: give "
+                       f"{log_dir}/{bench.make_name}/<Scenario>/<data type>/<run>.")
+    try:
+        result = json.loads((run_dir / "result.json").read_text())
+    except FileNotFoundError:
+        raise DvcError(f"RUN={run_dir} is not a finished run directory (no result.json).") from None
+    except (OSError, ValueError) as exc:
+        raise DvcError(f"RUN={run_dir}: result.json cannot be read ({exc}); is it truncated? "
+                       "Only a run the harness finished can be published.") from None
+    if not isinstance(result, dict) or result.get("benchmark") != bench.id:
+        name = result.get("name", result.get("benchmark")) if isinstance(result, dict) else "?"
+        raise DvcError(f"RUN={run_dir} is a {name} run, not {bench.make_name}.")
+    config, samples = result.get("config") or {}, result.get("samples") or {}
+    refusals = [
+        (result.get("status") != "completed", f"it did not complete ({result.get('status')})"),
+        (bool(result.get("demo")), "it is a demo (random weights on generated data)"),
+        ("shard" in result, "it is one shard of a sharded run; publish the run `python -m harness merge` made"),
+        (config.get("mode") != "accuracy", f"it is a {config.get('mode')} run, not an accuracy run"),
+        (samples.get("partial", True) or config.get("n_count") != bench.total_count
+         or samples.get("scored") != bench.total_count,
+         f"it scored {samples.get('scored')} of the {bench.total_count} samples; publish a run of the full set"),
+    ]
+    for refused, why in refusals:
+        if refused:
+            raise DvcError(f"RUN={run_dir} cannot be published as the verified log: {why}.")
+    needed = ("result.json", "accuracy.txt", "mlperf_log_accuracy.json",
+              *(() if result.get("merged_from") else LOADGEN_FILES))
+    missing = [name for name in needed if not (run_dir / name).is_file()]
+    if missing:
+        raise DvcError(f"RUN={run_dir} lacks {', '.join(missing)}; only a complete run directory is published.")
+    lines = (run_dir / "accuracy.txt").read_text().splitlines()
+    recorded = lines[-1].partition("hash=")[2].strip() if lines else ""
+    actual = file_digest(run_dir / "mlperf_log_accuracy.json", "sha256")
+    if recorded != actual:
+        raise DvcError(f"RUN={run_dir}: mlperf_log_accuracy.json has sha256 {actual}, but accuracy.txt says "
+                       f"hash={recorded or '(none)'}; the log is not the one that was scored.")
     if result.get("verdict") != "PASS" and not force:
         raise DvcError(f"RUN={run_dir} did not pass its verdict ({result.get('verdict')}); only passing runs "
                        "are published as verified logs. Use FORCE=1 to publish it anyway.")
+    return result
 
 
-def publish(bench: Benchmark, run_dir: Path, force: bool) -> Path:
-    """Copy a finished run to logs/internal/<folder>, dvc add, dvc push, stage the pointer."""
-    run_dir = run_dir.resolve()
-    _check_run(bench, run_dir, force)
+def publish(bench: Benchmark, run_dir: Path, log_dir: Path, force: bool) -> Path:
+    """Copy a finished run to logs/internal/<folder>, dvc add, dvc push, stage the pointer.
+
+    A failure on the way leaves things as they were: the earlier verified log and pointer, nothing staged."""
+    run_dir = Path(run_dir).resolve()
+    check_publishable(bench, run_dir, log_dir, force)
     require_remote()
     target, pointer = INTERNAL / bench.verified_log_name, pointer_of(bench)
     if target.exists() and _same_tree(run_dir, target):
         print(f"== {target.relative_to(ROOT)} already holds this run; pushing it again")
+        _add_and_push(target, pointer, None)
     elif (target.exists() or pointer.exists()) and not force:
         raise DvcError(f"{target.relative_to(ROOT)} already holds a different verified log; FORCE=1 "
                        "replaces it (the old one stays in the remote and in git history).")
     else:
         INTERNAL.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{bench.verified_log_name}.", dir=INTERNAL))
-        shutil.copytree(run_dir, staging / "run")
-        if target.exists():
-            shutil.rmtree(target)
-        (staging / "run").rename(target)
-        staging.rmdir()
+        try:
+            shutil.copytree(run_dir, staging / "run")
+            if target.exists():
+                target.rename(staging / "previous")
+            (staging / "run").rename(target)
+            _add_and_push(target, pointer, staging / "previous")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     rel = str(target.relative_to(ROOT))
-    run("add", rel, what=f"dvc add {rel}")
-    run("push", f"{rel}.dvc", what=f"pushing {rel} to '{REMOTE}'")
-    staged = [f"{rel}.dvc"] + ([str((INTERNAL / ".gitignore").relative_to(ROOT))]
-                               if (INTERNAL / ".gitignore").exists() else [])
-    subprocess.run(["git", "add", *staged], cwd=ROOT, check=False)
     print(f"== published {rel}; commit {rel}.dvc to share it")
     return pointer
+
+
+def _add_and_push(target: Path, pointer: Path, previous: Path | None) -> None:
+    """dvc add + push, then stage the pointer; on failure restore the previous folder and pointer."""
+    rel = str(target.relative_to(ROOT))
+    ignore = INTERNAL / ".gitignore"
+    saved = {path: path.read_bytes() for path in (pointer, ignore) if path.is_file()}
+    try:
+        run("add", rel, what=f"dvc add {rel}")
+        run("push", f"{rel}.dvc", what=f"pushing {rel} to '{REMOTE}'")
+    except BaseException:
+        for path in (pointer, ignore):
+            subprocess.run(["git", "reset", "-q", "--", str(path)], cwd=ROOT, capture_output=True, check=False)
+            if path in saved:
+                path.write_bytes(saved[path])
+            else:
+                path.unlink(missing_ok=True)
+        if previous is not None:
+            shutil.rmtree(target, ignore_errors=True)
+            if previous.exists():
+                previous.rename(target)
+        raise
+    staged = [f"{rel}.dvc"] + ([str(ignore.relative_to(ROOT))] if ignore.exists() else [])
+    subprocess.run(["git", "add", *staged], cwd=ROOT, check=False)
 
 
 def pull_paths(paths: list[Path]) -> None:

@@ -68,11 +68,19 @@ def remote(tree: Path, url: str) -> None:
     subprocess.run([str(DVC), "remote", "add", "--local", "mlperf-data", url], cwd=tree, check=True)
 
 
-def fake_run(where: Path, verdict: str, seed: int) -> Path:
+def fake_run(tree: Path, name: str, verdict: str, seed: int, **result) -> Path:
+    """A complete, publishable ResNet run directory in the tree's LOG_DIR (``result`` overrides keys)."""
+    where = tree / "logs" / "resnet" / "Offline" / "float32" / name
     where.mkdir(parents=True)
-    (where / "result.json").write_text(json.dumps({"benchmark": "resnet50", "verdict": verdict, "status": "completed"}))
-    (where / "accuracy.txt").write_text(f"accuracy=76.14{seed}%, good=38072, total=50000\nhash=00\n")
     (where / "mlperf_log_accuracy.json").write_bytes(os.urandom(4096 + seed))
+    log_hash = sha256(where / "mlperf_log_accuracy.json")
+    (where / "accuracy.txt").write_text(f"accuracy=76.14{seed}%, good=38072, total=50000\nhash={log_hash}\n")
+    for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt", "console.log"):
+        (where / name).write_text(f"{name} {seed}\n")
+    (where / "result.json").write_text(json.dumps({
+        "benchmark": "resnet50", "name": "resnet", "verdict": verdict, "status": "completed", "demo": False,
+        "config": {"mode": "accuracy", "n_count": 50000},
+        "samples": {"partial": False, "asked": 50000, "scored": 50000}, **result}))
     return where
 
 
@@ -98,7 +106,7 @@ def test_publish_then_restore_from_s3_byte_identical(s3, tmp_path):
     tree = repo_copy(tmp_path)
     remote(tree, "s3://mlperf-data/store")
     env = env_for(tmp_path, tree, **s3)
-    good = fake_run(tmp_path / "runs" / "good", "PASS", 1)
+    good = fake_run(tree, "good", "PASS", 1)
 
     done = run(["make", "publish_log_resnet", f"RUN={good}"], env, cwd=tree)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -112,10 +120,10 @@ def test_publish_then_restore_from_s3_byte_identical(s3, tmp_path):
     assert sorted(p.name for p in restored.iterdir()) == sorted(p.name for p in good.iterdir())
     assert all(filecmp.cmp(good / p.name, restored / p.name, shallow=False) for p in good.iterdir())
 
-    failing = fake_run(tmp_path / "runs" / "failing", "FAIL", 2)
+    failing = fake_run(tree, "failing", "FAIL", 2)
     done = run(["make", "publish_log_resnet", f"RUN={failing}"], env, cwd=tree)
     assert done.returncode != 0 and "did not pass its verdict (FAIL)" in done.stderr
-    other = fake_run(tmp_path / "runs" / "other", "PASS", 3)
+    other = fake_run(tree, "other", "PASS", 3)
     done = run(["make", "publish_log_resnet", f"RUN={other}"], env, cwd=tree)
     assert done.returncode != 0 and "already holds a different verified log; FORCE=1" in done.stderr
     assert filecmp.cmp(good / "accuracy.txt", restored / "accuracy.txt", shallow=False)  # untouched
@@ -128,7 +136,7 @@ def test_a_local_directory_remote_works_the_same(tmp_path):
     tree = repo_copy(tmp_path)
     remote(tree, str(tmp_path / "nfs" / "mlperf-data"))
     env = env_for(tmp_path, tree)
-    good = fake_run(tmp_path / "runs" / "good", "PASS", 4)
+    good = fake_run(tree, "good", "PASS", 4)
     assert run(["make", "publish_log_resnet", f"RUN={good}"], env, cwd=tree).returncode == 0
     wipe(tree, "logs/internal/resnet")
     done = run(["make", "log_all"], env, cwd=tree)
@@ -144,7 +152,7 @@ def test_wrong_credentials_missing_remote_and_missing_pointer_are_clear(s3, tmp_
     assert done.returncode != 0 and "no verified log is published for resnet" in done.stderr
     assert "make publish_log_resnet RUN=" in done.stderr
 
-    good = fake_run(tmp_path / "runs" / "good", "PASS", 5)
+    good = fake_run(tree, "good", "PASS", 5)
     done = run(["make", "publish_log_resnet", f"RUN={good}"], env, cwd=tree)
     assert done.returncode != 0 and "remote 'mlperf-data' has no URL on this machine" in done.stderr
     assert "dvc remote add --local mlperf-data" in done.stderr
@@ -192,3 +200,72 @@ BENCHMARK = replace(RESNET, id="toy", aliases=(), artifacts=(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "accuracy=100.000%, good=12, total=12" in done.stdout
     assert sha256(data / "models" / "toy.pt") == sha256(manifest["artifacts"]["weights"]["path"])
+
+
+@pytest.mark.parametrize("change,why", [
+    (lambda run: run.joinpath("result.json").write_text(
+        run.joinpath("result.json").read_text().replace('"demo": false', '"demo": true')), "it is a demo"),
+    (lambda run: _edit(run, samples={"partial": True, "asked": 8, "scored": 8}, config={"mode": "accuracy",
+                                                                                         "n_count": 8}),
+     "it scored 8 of the 50000 samples"),
+    (lambda run: _edit(run, shard={"index": 0, "count": 2}), "it is one shard of a sharded run"),
+    (lambda run: _edit(run, config={"mode": "performance", "n_count": 50000}), "not an accuracy run"),
+    (lambda run: run.joinpath("mlperf_log_detail.txt").unlink(), "lacks mlperf_log_detail.txt"),
+    (lambda run: run.joinpath("mlperf_log_accuracy.json").write_bytes(b"[]"), "the log is not the one"),
+    (lambda run: run.joinpath("result.json").write_text('{"benchmark": "resn'), "is it truncated?"),
+])
+def test_publish_refuses_what_is_not_a_verified_log_even_with_force(tmp_path, change, why):
+    from harness import registry
+    from harness.dvc import DvcError, check_publishable
+
+    tree = tmp_path / "tree"
+    good = fake_run(tree, "good", "PASS", 6)
+    bench = registry.get("resnet")
+    assert check_publishable(bench, good, tree / "logs", force=False)["verdict"] == "PASS"
+    change(good)
+    with pytest.raises(DvcError, match=why):
+        check_publishable(bench, good, tree / "logs", force=True)
+
+
+def _edit(run_dir: Path, **changes) -> None:
+    result = json.loads((run_dir / "result.json").read_text())
+    result.update(changes)
+    (run_dir / "result.json").write_text(json.dumps(result))
+
+
+def test_publish_needs_a_run_directory_inside_log_dir(tmp_path):
+    from harness import registry
+    from harness.dvc import DvcError, check_publishable
+
+    tree = tmp_path / "tree"
+    good = fake_run(tree, "good", "PASS", 7)
+    bench = registry.get("resnet")
+    for wrong in (tree / "logs", tree / "logs" / "resnet", tmp_path):
+        with pytest.raises(DvcError, match="is not a run directory inside LOG_DIR"):
+            check_publishable(bench, wrong, tree / "logs", force=True)
+    outside = tmp_path / "elsewhere" / "a" / "b" / "c"
+    shutil.copytree(good, outside)
+    with pytest.raises(DvcError, match="is not a run directory inside LOG_DIR"):
+        check_publishable(bench, outside, tree / "logs", force=True)
+
+
+def test_a_failed_push_leaves_nothing_staged_and_the_old_log_in_place(tmp_path):
+    tree = repo_copy(tmp_path)
+    store = tmp_path / "nfs" / "mlperf-data"
+    remote(tree, str(store))
+    env = env_for(tmp_path, tree)
+    good = fake_run(tree, "good", "PASS", 8)
+    assert run(["make", "publish_log_resnet", f"RUN={good}"], env, cwd=tree).returncode == 0
+    subprocess.run(["git", "commit", "-qm", "published", "--no-gpg-sign"], cwd=tree, check=True,
+                   env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+                            GIT_COMMITTER_EMAIL="t@t"))
+    pointer = (tree / "logs" / "internal" / "resnet.dvc").read_bytes()
+    shutil.rmtree(store)
+    store.write_text("not a directory: every push fails")
+    other = fake_run(tree, "other", "PASS", 9)
+    done = run(["make", "publish_log_resnet", f"RUN={other}", "FORCE=1"], env, cwd=tree)
+    assert done.returncode != 0 and "pushing logs/internal/resnet" in done.stderr
+    staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=tree, capture_output=True, text=True)
+    assert staged.stdout.strip() == ""
+    assert (tree / "logs" / "internal" / "resnet.dvc").read_bytes() == pointer
+    assert filecmp.cmp(good / "accuracy.txt", tree / "logs/internal/resnet/accuracy.txt", shallow=False)
