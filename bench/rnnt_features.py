@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import pool as processes  # noqa: E402
 from speech_recognition.rnnt import dataset, demo  # noqa: E402
 from speech_recognition.rnnt.features import SAMPLE_RATE, Featurizer  # noqa: E402
 
@@ -54,10 +54,9 @@ def _pool_features(path: str) -> np.ndarray:
 
 
 def pool_features(paths: list, workers: int) -> list[np.ndarray]:
-    """The alternative: spawned worker processes (each imports torch), features sent back by pipe."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    """The alternative: worker processes (spawned, since torch is loaded here; each imports torch),
+    features sent back by pipe."""
+    with processes.executor(workers) as pool:
         return list(pool.map(_pool_features, [str(p) for p in paths], chunksize=8))
 
 

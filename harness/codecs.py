@@ -163,18 +163,34 @@ class Responses:
     def __iter__(self):
         seen: set[int] = set()
         self.duplicates = 0
-        for entry in iter_accuracy_log(self.path):
-            idx = int(entry["qsl_idx"])
+        for idx, data in self._entries():
             if idx in seen:
                 self.duplicates += 1
                 continue
+            seen.add(idx)
+            yield idx, self.codec.decode(bytes.fromhex(data))
+        self.indices = sorted(seen)
+
+    def every(self):
+        """Every response in log order, repeats included, decoded: for the reference scripts that
+        keep the last response per sample (BERT's SQuAD scorer) or count them all (RNN-T's WER)."""
+        seen: set[int] = set()
+        for idx, data in self._entries():
+            seen.add(idx)
+            yield idx, self.codec.decode(bytes.fromhex(data))
+        self.duplicates = 0
+        self.indices = sorted(seen)
+
+    def _entries(self):
+        empty = True
+        for entry in iter_accuracy_log(self.path):
+            idx = int(entry["qsl_idx"])
             if self.size is not None and not 0 <= idx < self.size:
                 raise ValueError(f"{self.path}: qsl_idx {idx}, but the dataset has {self.size} samples")
-            seen.add(idx)
-            yield idx, self.codec.decode(bytes.fromhex(entry["data"]))
-        if self.size is not None and not seen:
+            empty = False
+            yield idx, entry["data"]
+        if self.size is not None and empty:
             raise ValueError(f"{self.path}: no responses to score: the accuracy log is empty")
-        self.indices = sorted(seen)
 
     def collect(self) -> dict:
         """``{qsl_idx: decoded}`` in log order (for logs small enough to hold)."""

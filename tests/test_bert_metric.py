@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from harness.codecs import Responses
 from language.bert import codec, features, metric, predictions, squad_eval, tokenization
 from language.bert.features import Feature
 from language.bert.squad import Example, split_words
@@ -187,21 +188,30 @@ def test_contexts_split_on_the_reference_whitespace_only():
 def test_codec_round_trip_transposed_short_and_wrong_sizes():
     values = np.random.default_rng(0).normal(size=(384, 2)).astype(np.float32)
     data = codec.LOGITS.encode(values)
-    start, end = codec.LOGITS.split(data)
+    start, end = codec.LOGITS.decode(data)
     assert start.dtype == np.float64 and np.array_equal(start, values[:, 0]) and np.array_equal(end, values[:, 1])
-    start_t, end_t = codec.LOGITS.split(codec.LOGITS.encode(values.T), transposed=True)
+    transposed = codec.StartEndLogitsCodec("float32", transposed=True)
+    start_t, end_t = transposed.decode(codec.LOGITS.encode(values.T))
     assert np.array_equal(start_t, start) and np.array_equal(end_t, end)
-    short_start, _ = codec.LOGITS.split(values[:10].astype(np.float16).tobytes(), "float16")
+    short_start, _ = codec.StartEndLogitsCodec("float16").decode(values[:10].astype(np.float16).tobytes())
     assert np.array_equal(short_start[:10], values[:10, 0].astype(np.float16)) and (short_start[10:] == -10000).all()
     with pytest.raises(ValueError, match="more than 384"):
-        codec.LOGITS.split(np.zeros((400, 2), np.float32).tobytes())
+        codec.LOGITS.decode(np.zeros((400, 2), np.float32).tobytes())
     with pytest.raises(ValueError, match="not pairs"):
-        codec.LOGITS.split(b"\x00" * 6)
+        codec.LOGITS.decode(b"\x00" * 6)
 
 
 def entry(seq: int, idx: int, start: dict, end: dict) -> dict:
     pair = np.stack([logits(start, -5.0), logits(end, -5.0)], axis=-1).astype(np.float32)
     return {"seq_id": seq, "qsl_idx": idx, "data": pair.tobytes().hex().upper()}
+
+
+def score_log(folder, entries, examples, feats, **kw):
+    """Score ``entries`` written as a log, the way the accuracy command reads one."""
+    log = folder / f"log{len(list(folder.iterdir()))}.json"
+    log.write_text(json.dumps(entries))
+    found, duplicates = metric.last_responses(Responses(log, codec.LOGITS, size=len(feats)))
+    return metric.score_logits(found, examples, feats, duplicates=duplicates, **kw)
 
 
 def three_questions():
@@ -211,35 +221,35 @@ def three_questions():
     return examples, feats
 
 
-def test_a_partial_log_scores_only_questions_whose_features_all_ran():
+def test_a_partial_log_scores_only_questions_whose_features_all_ran(tmp_path):
     examples, feats = three_questions()
     # features 0..2 ran: question b has both of its features, c none; b's answer from feature 2
     entries = [entry(0, 0, {4: 5}, {5: 5}), entry(1, 1, {4: 1}, {4: 1}), entry(2, 2, {8: 6}, {8: 6})]
-    score, answers = metric.score_entries(entries, examples, feats)
+    score, answers = score_log(tmp_path, entries, examples, feats)
     assert answers == {"a": "Steve Smith", "b": "house"}
     assert score.lines == ['{"exact_match": 100.0, "f1": 100.0}'] and score.scored == 3
     assert score.notes == ["partial: EM and F1 over the 2 of 3 questions whose features all ran (3 features); "
                            "the official score needs all"]
     # only feature 1 of question b ran: b is cut, c was never reached
-    score, answers = metric.score_entries(entries[:2], examples, feats)
+    score, answers = score_log(tmp_path, entries[:2], examples, feats)
     assert list(answers) == ["a"] and score.details["questions_cut"] == 1 and score.scored == 1
     assert score.notes[1] == "1 question(s) with only some features in the log left out (first: example 1)"
 
 
-def test_a_full_log_with_a_repeat_uses_the_last_response_and_has_no_note():
+def test_a_full_log_with_a_repeat_uses_the_last_response_and_has_no_note(tmp_path):
     examples, feats = three_questions()
     entries = [entry(0, 0, {4: 5}, {5: 5}), entry(1, 1, {4: 1}, {4: 1}), entry(2, 2, {8: 6}, {8: 6}),
                entry(3, 3, {4: 5}, {5: 5}), entry(4, 3, {10: 5}, {10: 5})]  # c answered twice
-    score, answers = metric.score_entries(entries, examples, feats)
+    score, answers = score_log(tmp_path, entries, examples, feats)
     assert answers["c"] == "big" and score.duplicates == 1 and score.notes == []
     assert score.values == {"F1": 100.0, "exact_match": 100.0} and score.scored == 4
-    limited, answers = metric.score_entries(entries, examples, feats, max_examples=1)
+    limited, answers = score_log(tmp_path, entries, examples, feats, max_examples=1)
     assert list(answers) == ["a"] and limited.details["questions_scored"] == 1
 
 
-def test_a_log_that_does_not_fit_the_dataset_is_a_clear_error():
+def test_a_log_that_does_not_fit_the_dataset_is_a_clear_error(tmp_path):
     examples, feats = three_questions()
     with pytest.raises(ValueError, match="qsl_idx 9"):
-        metric.score_entries([entry(0, 9, {4: 1}, {4: 1})], examples, feats)
+        score_log(tmp_path, [entry(0, 9, {4: 1}, {4: 1})], examples, feats)
     with pytest.raises(ValueError, match="empty"):
-        metric.score_entries([], examples, feats)
+        score_log(tmp_path, [], examples, feats)

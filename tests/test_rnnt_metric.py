@@ -7,13 +7,21 @@ import json
 import numpy as np
 import pytest
 
+from harness.codecs import INT64, ArrayCodec, Responses
 from speech_recognition.rnnt import accuracy, text
-from speech_recognition.rnnt.metric import score_entries
+from speech_recognition.rnnt.metric import score_transcripts
 from speech_recognition.rnnt.wer import corpus_wer, wer_line, word_distance
 
 
 def entry(idx: int, ids, dtype="<i8") -> dict:
     return {"seq_id": idx, "qsl_idx": idx, "data": np.asarray(ids, dtype=dtype).tobytes().hex().upper()}
+
+
+def score_log(folder, entries, references, codec=INT64):
+    """Score ``entries`` written as a log, the way the accuracy command reads one."""
+    log = folder / f"log{len(list(folder.iterdir()))}.json"
+    log.write_text(json.dumps(entries))
+    return score_transcripts(Responses(log, codec, size=len(references)).every(), references)
 
 
 @pytest.mark.parametrize("hyp,ref,distance", [
@@ -48,18 +56,21 @@ def test_normalize_matches_the_reference_cleaners():
         text.to_text([28])
 
 
-def test_score_entries_keeps_repeats_as_upstream_and_reads_accuracy():
+def test_scoring_keeps_repeats_as_upstream_and_reads_accuracy(tmp_path):
     refs = ["the cat sat", "a b"]
     good, bad = text.to_ids("the cat sat"), text.to_ids("a c")
-    score = score_entries([entry(0, good), entry(1, bad), entry(1, bad)], refs)
+    score = score_log(tmp_path, [entry(0, good), entry(1, bad), entry(1, bad)], refs)
     assert score.lines == [wer_line(2 / 7)]  # the repeated entry counts again, as upstream
     assert score.values == {"WER": (1 - 2 / 7) * 100}
     assert score.scored == 2 and score.duplicates == 1 and score.details["errors"] == 2
-    empty = score_entries([entry(0, []), entry(1, text.to_ids("a b"))], refs)
+    empty = score_log(tmp_path, [entry(0, []), entry(1, text.to_ids("a b"))], refs)
     assert empty.lines == ["Word Error Rate: 60.0%, accuracy=40.0%"]
-    assert score_entries([entry(0, good, "<i4")], refs, dtype="int32").lines[0].startswith("Word Error Rate: 0.0%")
+    int32 = score_log(tmp_path, [entry(0, good, "<i4")], refs, ArrayCodec("int32"))
+    assert int32.lines[0].startswith("Word Error Rate: 0.0%")
     with pytest.raises(ValueError, match="qsl_idx 5"):
-        score_entries([entry(5, good)], refs)
+        score_log(tmp_path, [entry(5, good)], refs)
+    with pytest.raises(ValueError, match="empty"):
+        score_log(tmp_path, [], refs)
 
 
 def test_accuracy_command_takes_upstream_flags_and_prints_its_line(tmp_path, capsys):

@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from harness.codecs import read_accuracy_log
+from harness.codecs import Responses
 
 from . import feature_cache, squad
-from .codec import DTYPES
-from .metric import score_entries, write_predictions
-from .tokenization import wordpiece_tokenizer
+from .codec import DTYPES, StartEndLogitsCodec
+from .metric import last_responses, score_logits, write_predictions
 
 
 def parser() -> argparse.ArgumentParser:
@@ -46,13 +45,12 @@ def main(argv: list[str]) -> int:
         raise ValueError(f"--max_examples {args.max_examples}: give a positive number of questions")
     _, examples = squad.read_examples(args.val_data)
     print(f"Read {len(examples)} questions from {args.val_data}")
-    features = feature_cache.load_or_build(examples, args.val_data, args.vocab_file,
-                                           wordpiece_tokenizer(args.vocab_file), args.features_cache_file,
+    features = feature_cache.load_or_build(examples, args.val_data, args.vocab_file, args.features_cache_file,
                                            log=lambda text: print(text.strip()))
-    entries = read_accuracy_log(args.log_file)
-    print(f"Scoring {len(entries)} responses from {args.log_file}")
-    score, predicted = score_entries(entries, examples, features, args.output_dtype,
-                                     args.output_transposed, args.max_examples)
+    codec = StartEndLogitsCodec(args.output_dtype, transposed=args.output_transposed)
+    logits, duplicates = last_responses(Responses(args.log_file, codec, size=len(features)))
+    print(f"Scoring {len(logits) + duplicates} responses from {args.log_file}")
+    score, predicted = score_logits(logits, examples, features, args.max_examples, duplicates)
     print(f"Writing predictions to: {args.out_file}")
     write_predictions(args.out_file, predicted)
     for note in score.notes:

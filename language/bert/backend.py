@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device, torch_dtype
 
 
-class ReferenceBackend:
+class ReferenceBackend(Backend):
     """``predict(indices)`` returns float32 logits of shape (len(indices), 384, 2): start and end
     logit per position, the layout of the reference SUT's response."""
 
-    def __init__(self, dataset, artifacts, config):
+    def __init__(self, dataset, run):
         import torch
 
         from .model import load
 
+        super().__init__(dataset, run)
+        config = run.config
         self.torch = torch
-        self.dataset = dataset
         self.device = resolve_device(config.device)
         self.dtype = torch_dtype(config.data_type)
         try:
-            model = load(artifacts["config"].path, artifacts["weights"].path)
+            model = load(run.artifact_path("config"), run.artifact_path("weights"))
         except (RuntimeError, ValueError, OSError) as exc:
             raise HarnessError(f"cannot load the BERT checkpoint: {exc}") from None
         self.model = model.to(self.device, self.dtype)

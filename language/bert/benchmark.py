@@ -14,7 +14,7 @@ BENCHMARK = Benchmark(
     dataset="language.bert.dataset:SquadDataset",
     backend="language.bert.backend:ReferenceBackend",
     codec="language.bert.codec:LOGITS",
-    metric="language.bert.metric:score_run",
+    metric="language.bert.metric:score",
     accuracy_command="language.bert.accuracy:main",
     demo="language.bert.demo:build",
     # Both checker classes are judged and shown; bert-99 sets the exit code.

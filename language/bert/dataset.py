@@ -1,43 +1,42 @@
 """The QSL side of BERT: SQuAD v1.1 questions turned into 384-piece features, one sample each.
 
-N_COUNT counts features, as the reference's --max_examples does: sample i is feature i, and a
-run over the first N_COUNT features may end inside a question (the metric then leaves that
-question out). The features are built once and cached beside the dataset (see feature_cache).
+Sample i is feature i, so N_COUNT counts features, as the reference's --max_examples does, and a
+run over the first N features may end inside a question (the metric then leaves that question
+out). The features are built once and cached beside the dataset (see feature_cache); the token
+ids of the run's features are made in ``prepare``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from harness.errors import UsageError
+from harness.contract import Dataset
 
 from . import feature_cache, squad
 from .tokenization import wordpiece_tokenizer
 
 
-class SquadDataset:
-    def __init__(self, artifacts, config):
-        self.dataset_path = artifacts["dataset"].path
-        self.vocab_path = artifacts["vocab"].path
-        self.count = config.n_count
-        self.examples: list[squad.Example] = []
-        self.features: list = []  # every feature of the file; the run uses the first ``count``
-        self._arrays: dict[str, np.ndarray] = {}
+class SquadDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        dataset_path = run.artifact_path("dataset")
+        version, self.examples = squad.read_examples(dataset_path)
+        if version != squad.EXPECTED_VERSION:
+            print(f"   warning: {dataset_path} has version {version!r}, expected {squad.EXPECTED_VERSION!r}")
+        self.features = feature_cache.load_or_build(self.examples, dataset_path, run.artifact_path("vocab"))
+        self._arrays: dict[str, np.ndarray] = {}  # rows: the run's indices, in order
         self._loaded: set[int] = set()
+
+    @property
+    def size(self) -> int:
+        return len(self.features)
 
     def prepare(self) -> None:
         from .features import input_arrays
 
-        version, self.examples = squad.read_examples(self.dataset_path)
-        if version != squad.EXPECTED_VERSION:
-            print(f"   warning: {self.dataset_path} has version {version!r}, expected {squad.EXPECTED_VERSION!r}")
-        tokenizer = wordpiece_tokenizer(self.vocab_path)
-        self.features = feature_cache.load_or_build(self.examples, self.dataset_path, self.vocab_path, tokenizer)
-        if self.count > len(self.features):
-            raise UsageError(f"N_COUNT={self.count} but {self.dataset_path} yields only {len(self.features)} "
-                             f"features ({len(self.examples)} questions); use N_COUNT <= {len(self.features)}")
-        self._arrays = input_arrays(self.features[:self.count], tokenizer.convert_tokens_to_ids)
-        print(f"   {self.count} of {len(self.features)} features, from {len(self.examples)} questions")
+        to_ids = wordpiece_tokenizer(self.run.artifact_path("vocab")).convert_tokens_to_ids
+        self._arrays = input_arrays([self.features[i] for i in self.run.indices], to_ids)
+        print(f"   {len(self.run.indices)} of {self.size} features, from {len(self.examples)} questions")
 
     def load(self, indices) -> None:
         self._loaded.update(indices)
@@ -50,5 +49,5 @@ class SquadDataset:
         missing = [i for i in indices if i not in self._loaded]
         if missing:
             raise RuntimeError(f"samples {missing[:5]} were issued before LoadGen loaded them")
-        rows = np.asarray(indices)
+        rows = np.asarray([self.run.indices.index(i) for i in indices])
         return {name: array[rows].astype(np.int64) for name, array in self._arrays.items()}

@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.hashing import file_digest
 
 from . import features as feats
+from .tokenization import wordpiece_tokenizer
 
 FORMAT = "bert-squad-features/1"
 
@@ -65,15 +66,16 @@ def write(path: Path, ident: dict, features: list[feats.Feature]) -> bool:
         return False
 
 
-def load_or_build(examples, dataset_path, vocab_path, tokenizer, cache_path=None,
-                  log=print) -> list[feats.Feature]:
+def load_or_build(examples, dataset_path, vocab_path, cache_path=None, log=print) -> list[feats.Feature]:
+    """The features of ``examples``: from the cache when it fits, else built (the WordPiece
+    tokenizer is made only then) and cached."""
     ident = identity(dataset_path, vocab_path)
     path = Path(cache_path) if cache_path else default_path(dataset_path, ident)
     cached = read(path, ident)
     if cached is not None:
         log(f"   {len(cached)} features from the cache {path}")
         return cached
-    built = feats.convert(examples, tokenizer)
+    built = feats.convert(examples, wordpiece_tokenizer(vocab_path))
     if write(path, ident, built):
         log(f"   {len(built)} features from {len(examples)} questions, cached at {path}")
     else:

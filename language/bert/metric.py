@@ -1,4 +1,4 @@
-"""Score a LoadGen accuracy log of BERT: logits -> answers -> official SQuAD v1.1 EM and F1.
+"""Score BERT responses: logits -> answers -> official SQuAD v1.1 EM and F1.
 
 Which questions count: those whose features ALL have a response in the log. After a full run
 that is every question, and the numbers equal the reference's. After a partial run (N_COUNT
@@ -17,12 +17,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.codecs import read_accuracy_log
 from harness.score import Score
 
 from . import predictions as answers
 from . import squad_eval
-from .codec import LOGITS
 
 
 @dataclass
@@ -32,15 +30,14 @@ class Coverage:
     features_scored: int = 0
 
 
-def decode(entries: list[dict], n_features: int, dtype: str = "float32", transposed: bool = False):
-    """``({feature index: (start, end)}, duplicates)``; the last response per sample wins."""
+def last_responses(responses) -> tuple[dict[int, tuple], int]:
+    """``({feature index: (start, end)}, repeats ignored)``: the last response per sample counts."""
     logits: dict[int, tuple] = {}
-    for entry in entries:
-        idx = int(entry["qsl_idx"])
-        if not 0 <= idx < n_features:
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but the dataset has {n_features} features")
-        logits[idx] = LOGITS.split(bytes.fromhex(entry["data"]), dtype, transposed)
-    return logits, len(entries) - len(logits)
+    total = 0
+    for idx, start_end in responses.every():
+        logits[idx] = start_end
+        total += 1
+    return logits, total - len(logits)
 
 
 def coverage(features, n_examples: int, answered, max_examples: int | None = None) -> Coverage:
@@ -73,12 +70,10 @@ def notes_for(cover: Coverage, n_examples: int) -> list[str]:
     return notes
 
 
-def score_entries(entries, examples, features, dtype="float32", transposed=False,
-                  max_examples=None) -> tuple[Score, dict[str, str]]:
-    """The Score and the predictions ``{qas_id: answer}`` of the scored questions."""
-    logits, dupes = decode(entries, len(features), dtype, transposed)
-    if not logits:
-        raise ValueError("no responses to score: the accuracy log is empty")
+def score_logits(logits: dict[int, tuple], examples, features, max_examples=None,
+                 duplicates: int = 0) -> tuple[Score, dict[str, str]]:
+    """The Score and the predictions ``{qas_id: answer}`` of the scored questions, from
+    ``{feature index: (start logits, end logits)}``."""
     cover = coverage(features, len(examples), logits, max_examples)
     if not cover.scored:
         raise ValueError("no question has all of its features in the accuracy log")
@@ -91,7 +86,7 @@ def score_entries(entries, examples, features, dtype="float32", transposed=False
     line = squad_eval.result_line(result)
     score = Score(
         values={"F1": result["f1"], "exact_match": result["exact_match"]},
-        lines=[line], scored=cover.features_scored, duplicates=dupes,
+        lines=[line], scored=cover.features_scored, duplicates=duplicates,
         details={"questions_scored": len(cover.scored), "questions_total": len(examples),
                  "questions_cut": len(cover.cut), "features_in_log": len(logits)},
         notes=notes_for(cover, len(examples)))
@@ -105,8 +100,10 @@ def write_predictions(path, predicted: dict[str, str]) -> None:
     path.write_text(json.dumps(predicted, indent=4) + "\n", encoding="utf-8")
 
 
-def score_run(log_path, dataset) -> Score:
-    """The harness's scorer; the answers go to predictions.json beside the log."""
-    score, predicted = score_entries(read_accuracy_log(log_path), dataset.examples, dataset.features)
-    write_predictions(Path(log_path).parent / "predictions.json", predicted)
-    return score
+def score(responses, dataset, run) -> Score:
+    """The run's scorer; the answers go to predictions.json in the run directory."""
+    logits, duplicates = last_responses(responses)
+    scored, predicted = score_logits(logits, dataset.examples, dataset.features, duplicates=duplicates)
+    if run.run_dir is not None:
+        write_predictions(run.run_dir / "predictions.json", predicted)
+    return scored

@@ -7,10 +7,10 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.codecs import read_accuracy_log
+from harness.codecs import ArrayCodec, Responses
 
 from . import librispeech, text
-from .metric import DTYPES, score_entries
+from .metric import DTYPES, score_transcripts
 
 
 def main(argv: list[str]) -> int:
@@ -20,12 +20,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--dataset_dir", required=True,
                         help="folder the manifest's file names are relative to (not read for scoring)")
     parser.add_argument("--manifest", required=True, help="dev-clean-wav.json")
-    parser.add_argument("--output_dtype", default="int64", choices=list(DTYPES), help="dtype of the logged ids")
+    parser.add_argument("--output_dtype", default="int64", choices=DTYPES, help="dtype of the logged ids")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics as JSON to PATH")
     args = parser.parse_args(argv)
     references = [text.normalize(u.transcript) for u in librispeech.read_manifest(args.manifest)]
-    entries = read_accuracy_log(Path(args.log_dir) / "mlperf_log_accuracy.json")
-    score = score_entries(entries, references, dtype=args.output_dtype)
+    responses = Responses(Path(args.log_dir) / "mlperf_log_accuracy.json", ArrayCodec(args.output_dtype),
+                          size=len(references))
+    score = score_transcripts(responses.every(), references)
     print(score.lines[0])
     if args.json:
         Path(args.json).write_text(json.dumps({

@@ -5,26 +5,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device, torch_dtype
 
 
-class ReferenceBackend:
-    def __init__(self, dataset, artifacts, config):
+class ReferenceBackend(Backend):
+    def __init__(self, dataset, run):
         import pickle
 
         import torch
 
         from .model import load
 
+        super().__init__(dataset, run)
+        config, weights = run.config, run.artifact_path("weights")
         self.torch = torch
-        self.dataset = dataset
         self.device = resolve_device(config.device)
         self.dtype = torch_dtype(config.data_type)
         try:
-            self.model = load(str(artifacts["weights"].path)).to(self.device, self.dtype)
+            self.model = load(str(weights)).to(self.device, self.dtype)
         except (RuntimeError, ValueError, KeyError, pickle.UnpicklingError) as exc:
-            raise HarnessError(f"cannot load RNN-T weights {artifacts['weights'].path}: {exc}") from None
+            raise HarnessError(f"cannot load RNN-T weights {weights}: {exc}") from None
         print(f"   model on {self.device} in {config.data_type}")
 
     def predict(self, indices) -> list[np.ndarray]:

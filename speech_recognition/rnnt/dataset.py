@@ -1,17 +1,17 @@
 """The QSL side of RNN-T: dev-clean utterances of at most 15 s, as log-mel features in memory.
 
-``artifacts["librispeech"]`` is the dataset folder (holding ``dev-clean-wav/``, or the unpacked
-``LibriSpeech/dev-clean/`` FLAC files that ``prepare`` converts); ``artifacts["manifest"]`` fixes
-the utterances and their order. Audio is read as float32 (int16 / 32768), never trimmed or
-resampled; a file that is not 16 kHz is an error rather than a silent resample.
+The ``librispeech`` artifact is the dataset folder (holding ``dev-clean-wav/``, or the unpacked
+``LibriSpeech/dev-clean/`` FLAC files that ``prepare`` converts for the run's utterances); the
+``manifest`` artifact fixes the utterances, their order and the reference transcripts. Audio is
+read as float32 (int16 / 32768), never trimmed or resampled; a file that is not 16 kHz is an
+error rather than a silent resample.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
+from harness.contract import Dataset
 from harness.errors import MissingArtifactError
 
 from . import librispeech, text
@@ -35,26 +35,25 @@ def features_of_files(paths: list) -> list[np.ndarray]:
     return [featurize(read_audio(p)) for p in paths]
 
 
-class LibrispeechDataset:
-    def __init__(self, artifacts, config):
-        self.root = Path(artifacts["librispeech"].path)
-        utterances = librispeech.read_manifest(artifacts["manifest"].path)
-        if len(utterances) < config.n_count:
-            raise MissingArtifactError(
-                f"N_COUNT={config.n_count} but the manifest keeps {len(utterances)} utterances of at most "
-                f"{librispeech.MAX_DURATION} s")
-        self.utterances = utterances[: config.n_count]
-        self.count = len(self.utterances)
+class LibrispeechDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        self.root = run.artifact_path("librispeech")
+        self.utterances = librispeech.read_manifest(run.artifact_path("manifest"))
         self.references = [text.normalize(u.transcript) for u in self.utterances]
-        self.workers = config.workers
         self._loaded: dict[int, np.ndarray] = {}
 
+    @property
+    def size(self) -> int:
+        return len(self.utterances)
+
     def prepare(self) -> None:
+        utterances = [self.utterances[i] for i in self.run.indices]
         try:
-            done = librispeech.convert_missing(self.root, self.utterances, self.workers)
+            done = librispeech.convert_missing(self.root, utterances, self.run.config.workers)
         except FileNotFoundError as exc:
             raise MissingArtifactError(str(exc)) from None
-        print(f"   converted {done} FLAC file(s) to WAV; {self.count - done} were there")
+        print(f"   converted {done} FLAC file(s) to WAV; {len(utterances) - done} were there")
 
     def load(self, indices) -> None:
         todo = [i for i in indices if i not in self._loaded]

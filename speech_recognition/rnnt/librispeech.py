@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.pool import map_in_order
 
 MAX_DURATION = 15.0
 FLAC_ROOT = "LibriSpeech/dev-clean"  # inside the dataset folder, as the tarball unpacks
@@ -73,12 +74,7 @@ def convert_missing(root: Path, utterances: list[Utterance], workers: int = 1) -
         raise FileNotFoundError(
             f"{len(missing)} utterance(s) have neither a WAV nor a FLAC under {root} (first: {missing[0][1]}); "
             f"unpack dev-clean.tar.gz there (it holds {FLAC_ROOT}/)")
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            list(pool.map(_convert, jobs, chunksize=16))
-    else:
-        for job in jobs:
-            _convert(job)
+    map_in_order(_convert, jobs, workers, chunksize=16)
     return len(jobs)
 
 
