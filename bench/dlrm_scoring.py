@@ -1,5 +1,5 @@
-"""DLRM-v2 accuracy-log scoring, memory and time: ours (the log streamed entry by entry, pairs
-decoded into growing float32 arrays) vs a straightforward scorer as the reference writes it
+"""DLRM-v2 accuracy-log scoring, memory and time: ours (the log streamed entry by entry through
+``codecs.Responses``, pairs gathered into growing float32 arrays) vs a straightforward scorer as the reference writes it
 (json.load of the whole log, Python lists of per-pair values), on the same synthetic log of
 realistic shape (aggregated samples of 100-700 pairs). Each scorer runs in its own process;
 memory = peak RSS of scoring above the RSS once numpy and scikit-learn are imported (both then
@@ -57,10 +57,10 @@ def peak_mib() -> float:
 
 
 def score_ours(log: Path, marks: dict) -> str:
-    from harness.codecs import iter_accuracy_log
+    from harness.codecs import FLOAT32, Responses
     from recommendation.dlrm_v2.metric import collect, score_collected
 
-    found = collect(iter_accuracy_log(log))
+    found = collect(Responses(log, FLOAT32))
     marks["decoded"] = peak_mib()
     return score_collected(found, found.labels).lines[0]
 

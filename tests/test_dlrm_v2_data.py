@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from harness import registry
 from harness.artifacts import Resolved
+from harness.config import resolve
+from harness.contract import Run
 from harness.errors import MissingArtifactError
 from recommendation.dlrm_v2 import aggregation, criteo, demo, memory, options
 
@@ -58,6 +61,11 @@ def tiny(tmp_path_factory):
     return folder, artifacts
 
 
+def tiny_run(artifacts, count: int) -> Run:
+    bench = registry.get("dlrm-v2")
+    return Run(bench, resolve(bench, env={"N_COUNT": str(count), "DEVICE": "cpu"}), artifacts, range(count))
+
+
 def test_validation_is_the_first_half_of_the_rows(tiny):
     folder, _ = tiny
     data = folder / "data"
@@ -67,14 +75,20 @@ def test_validation_is_the_first_half_of_the_rows(tiny):
     assert [a.shape[1] for a in day.sparse] == list(criteo.MULTI_HOT_SIZES)
 
 
-def test_dataset_counts_aggregated_samples_and_reads_only_at_batch_time(tiny):
+def test_dataset_counts_aggregated_samples_and_reads_only_at_batch_time(tiny, capsys):
+    from harness.run import open_dataset
     from recommendation.dlrm_v2.dataset import MultihotCriteoDataset
 
     _, artifacts = tiny
     total = len(aggregation.sample_offsets(1001, aggregation.read_quantiles())) - 1
-    with pytest.raises(MissingArtifactError, match=f"{total} aggregated samples"):
-        MultihotCriteoDataset(artifacts, SimpleNamespace(n_count=total + 1))
-    ds = MultihotCriteoDataset(artifacts, SimpleNamespace(n_count=total))
+    with pytest.raises(MissingArtifactError, match=f"N_COUNT={total + 1} but .* hold only {total} samples"):
+        open_dataset(tiny_run(artifacts, total + 1))
+    ds = open_dataset(tiny_run(artifacts, total))
+    assert isinstance(ds, MultihotCriteoDataset) and ds.size == total
+    shard = MultihotCriteoDataset(dataclasses.replace(tiny_run(artifacts, total), indices=range(2, 5)))
+    shard.prepare()  # a shard's slice: its own rows
+    rows = int(shard.offsets[5] - shard.offsets[2])
+    assert capsys.readouterr().out == f"   3 aggregated samples = {rows} of 1001 validation rows (memory-mapped)\n"
     ds.load(range(total))
     assert ds.resident == set(range(total))
     ds.unload([0])
@@ -90,15 +104,16 @@ def test_backend_answers_each_sample_of_a_batch_with_its_own_pairs(tiny, monkeyp
     from recommendation.dlrm_v2.dataset import MultihotCriteoDataset
 
     _, artifacts = tiny
-    config = SimpleNamespace(n_count=3, device="cpu", options={"WORLD_SIZE": 1, "DLRM_MEMORY_LIMIT": None})
-    ds = MultihotCriteoDataset(artifacts, config)
-    backend = ReferenceBackend(dataset=ds, artifacts=artifacts, config=config)
+    run = tiny_run(artifacts, 3)
+    ds = MultihotCriteoDataset(run)
+    backend = ReferenceBackend(ds, run)
     together = backend.predict([0, 1, 2])
     for i, response in enumerate(together):
         alone = backend.predict([i])[0]
         assert response.dtype == np.float32 and response.size == 2 * (ds.rows(i)[1] - ds.rows(i)[0])
         np.testing.assert_allclose(response, alone, rtol=1e-5, atol=1e-7)
         assert np.array_equal(response[1::2], ds.labels_of(i).astype(np.float32))
+    backend.close()  # the tables of one process: nothing to stop
 
 
 def test_snapshot_round_trip_with_row_shards_over_three_ranks(tmp_path, monkeypatch):

@@ -10,13 +10,18 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from harness.codecs import FLOAT32, Responses  # noqa: E402
 from recommendation.dlrm_v2 import accuracy  # noqa: E402
-from recommendation.dlrm_v2.metric import (GrowingArray, auc_of, collect, good_of, line,  # noqa: E402
-                                           score_run)
+from recommendation.dlrm_v2.metric import GrowingArray, auc_of, collect, good_of, line, score  # noqa: E402
 
 
 def entry(seq: int, idx: int, values, dtype="<f4") -> dict:
     return {"seq_id": seq, "qsl_idx": idx, "data": np.asarray(values, dtype=dtype).tobytes().hex().upper()}
+
+
+def write_log(path, entries) -> Responses:
+    path.write_text(json.dumps(entries))
+    return Responses(path, FLOAT32)
 
 
 def pairs(preds, labels) -> np.ndarray:
@@ -49,13 +54,9 @@ def test_accuracy_rounds_half_to_even_as_the_reference():
 
 
 def test_streamed_log_keeps_the_first_response_per_sample(tmp_path):
-    log = tmp_path / "mlperf_log_accuracy.json"
     first = [entry(0, 2, pairs([0.9, 0.2], [1, 0])), entry(1, 0, pairs([0.3, 0.7, 0.6], [0, 1, 1]))]
     dupes = [entry(2, 2, pairs([0.1, 0.1], [0, 0])), entry(3, 0, pairs([0.5], [1]))]
-    log.write_text(json.dumps(first[:1] + dupes[:1] + first[1:] + dupes[1:]))
-    from harness.codecs import iter_accuracy_log
-
-    found = collect(iter_accuracy_log(log))
+    found = collect(write_log(tmp_path / "mlperf_log_accuracy.json", first[:1] + dupes[:1] + first[1:] + dupes[1:]))
     assert found.qsl_indices == [2, 0] and found.duplicates == 2
     assert found.predictions.dtype == np.float32 and found.labels.dtype == np.float32
     np.testing.assert_array_equal(found.predictions, np.float32([0.9, 0.2, 0.3, 0.7, 0.6]))
@@ -69,24 +70,24 @@ def test_growing_array_keeps_every_value_across_growth():
     np.testing.assert_array_equal(grow.view(), np.arange(100, dtype=np.float32))
 
 
-def test_score_run_notes_responses_that_carry_another_samples_pairs(tmp_path):
+def test_the_scorer_notes_responses_that_carry_another_samples_pairs(tmp_path):
     labels = [np.array([1, 0], np.int32), np.array([0, 0, 1], np.int32)]
-    dataset = SimpleNamespace(count=2, labels_of=lambda i: labels[i])
+    dataset = SimpleNamespace(labels_of=lambda i: labels[i])
     log = tmp_path / "log.json"
-    log.write_text(json.dumps([entry(0, 0, pairs([0.8, 0.1], [1, 0])), entry(1, 1, pairs([0.2, 0.3, 0.9], [0, 0, 1]))]))
-    score = score_run(log, dataset)
-    assert score.values == {"AUC": 100.0} and score.notes == [] and score.scored == 2
-    assert score.lines == ["AUC=100.000%, accuracy=100.000%, good=5, total=5, queries=2"]
+    right = score(write_log(log, [entry(0, 0, pairs([0.8, 0.1], [1, 0])),
+                                  entry(1, 1, pairs([0.2, 0.3, 0.9], [0, 0, 1]))]), dataset, None)
+    assert right.values == {"AUC": 100.0} and right.notes == [] and right.scored == 2
+    assert right.lines == ["AUC=100.000%, accuracy=100.000%, good=5, total=5, queries=2"]
     # sample 1 answered with sample 0's pairs, as the reference's queue runner did
-    log.write_text(json.dumps([entry(0, 0, pairs([0.8, 0.1], [1, 0])), entry(1, 1, pairs([0.8, 0.1], [1, 0]))]))
-    notes = score_run(log, dataset).notes
+    notes = score(write_log(log, [entry(0, 0, pairs([0.8, 0.1], [1, 0])), entry(1, 1, pairs([0.8, 0.1], [1, 0]))]),
+                  dataset, None).notes
     assert notes == ["1 sample(s) carry labels that are not theirs (first qsl_idx 1): responses were matched "
                      "to the wrong samples"]
 
 
-def test_one_class_an_empty_log_or_half_a_pair_is_a_clear_error():
+def test_one_class_an_empty_log_or_half_a_pair_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="qsl_idx 4 holds 3 values"):
-        collect([entry(0, 4, [0.5, 1.0, 0.2])])
+        collect(write_log(tmp_path / "log.json", [entry(0, 4, [0.5, 1.0, 0.2])]))
     with pytest.raises(ValueError, match="both classes"):
         auc_of(np.zeros(3, np.float32), np.float32([0.1, 0.2, 0.3]))
     with pytest.raises(ValueError, match="empty"):

@@ -11,6 +11,7 @@ import pytest
 import sdxl_fixture
 from conftest import harness_env, run
 
+from harness.codecs import UINT8, Responses
 from text_to_image.sdxl import coco, metric
 
 
@@ -29,7 +30,7 @@ def scoring_fixture(tmp_path_factory):
     entries.append(sdxl_fixture.entry(5, 1, images[0]))  # a repeat: ignored
     log = sdxl_fixture.write_log(folder / "log" / "mlperf_log_accuracy.json", entries)
     captions = coco.read_captions(folder / "captions" / "captions_source.tsv")
-    score = metric.score_log(log, captions, sdxl_fixture.scorers(folder), [])
+    score = metric.score_responses(Responses(log, UINT8, size=len(captions)), captions, sdxl_fixture.scorers(folder))
     return {"folder": folder, "manifest": manifest, "log": log, "images": images, "line": score.lines[0],
             "values": score.values}
 
@@ -51,8 +52,8 @@ def test_prints_the_upstream_line_and_writes_the_output_file(scoring_fixture, tm
 def test_takes_every_file_from_the_manifest_by_default(scoring_fixture, tmp_path):
     f = scoring_fixture
     done = run([sys.executable, "-m", "harness", "accuracy", "stable-diffusion-xl", "--mlperf-accuracy-file",
-                str(f["log"]), "--output-file", str(tmp_path / "out.json")],
-               harness_env(tmp_path, MANIFEST=f["manifest"], OMP_NUM_THREADS=1))
+                str(f["log"]), "--output-file", str(tmp_path / "out.json"), "--manifest", str(f["manifest"])],
+               harness_env(tmp_path, OMP_NUM_THREADS=1))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f["line"] + "\n"
 

@@ -12,6 +12,8 @@ import pytest
 import sdxl_fixture
 from conftest import harness_env, run, sha256
 
+from harness.codecs import UINT8
+
 COUNT = 6  # runs sample ids 5 and 2 of the fixture's 5, 2, 11
 
 
@@ -52,7 +54,7 @@ def check_run(fixture, run_dir: Path, stdout: str) -> dict:
     entries = json.loads((run_dir / "mlperf_log_accuracy.json").read_text())
     assert sorted(e["qsl_idx"] for e in entries) == list(range(COUNT))
     for e in entries:  # the logged bytes are the images generated directly
-        assert np.array_equal(metric.decode_image(e["data"]), fixture["images"][e["qsl_idx"]])
+        assert np.array_equal(metric.as_image(UINT8.decode(bytes.fromhex(e["data"]))), fixture["images"][e["qsl_idx"]])
     result = json.loads((run_dir / "result.json").read_text())
     values = result["metrics"]
     assert values["FID_SCORE"] == pytest.approx(fixture["fid"], rel=1e-4)
@@ -76,7 +78,7 @@ def test_make_offline_scores_the_generated_images_and_fails(fixture, tmp_path):
     env = harness_env(tmp_path, MANIFEST=fixture["folder"] / "labelled.json", N_COUNT=COUNT, DEVICE="cpu",
                       DATA_TYPE="fp16", OMP_NUM_THREADS=1)
     done = run(["make", "stablediffusion"], env)
-    assert done.returncode != 0 and "== sdxl: FAIL" in done.stdout, done.stdout + done.stderr
+    assert done.returncode != 0 and "== stablediffusion: FAIL" in done.stdout, done.stdout + done.stderr
     run_dir = sorted((tmp_path / "logs" / "stablediffusion" / "Offline" / "float16").iterdir())[0]
     result = check_run(fixture, run_dir, done.stdout)
     assert result["verdict"] == "FAIL" and result["status"] == "completed"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import sdxl_fixture
 
+from harness.codecs import UINT8, Responses
 from text_to_image.sdxl import clip_score, coco, fid, metric
 
 torch = pytest.importorskip("torch")
@@ -158,7 +159,7 @@ def test_the_scoring_files_are_declared_with_their_own_checksums():
     assert stats.git_blob == "806479d0693a33110526b6689aa26baddd995c7b"  # val2014.npz in upstream's tree
 
 
-def test_score_log_streams_dedupes_and_saves_the_listed_images(stand_ins, tmp_path):
+def test_scoring_streams_dedupes_and_saves_the_listed_images(stand_ins, tmp_path):
     rng = np.random.default_rng(5)
     images = [rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8) for _ in range(6)]
     captions = coco.read_captions(stand_ins / "captions" / "captions_source.tsv")
@@ -166,8 +167,8 @@ def test_score_log_streams_dedupes_and_saves_the_listed_images(stand_ins, tmp_pa
     entries = [sdxl_fixture.entry(s, i, images[i]) for s, i in enumerate(order)]
     entries.insert(2, sdxl_fixture.entry(9, 0, images[4]))  # a repeat of qsl 0: ignored
     log = sdxl_fixture.write_log(tmp_path / "mlperf_log_accuracy.json", entries)
-    score = metric.score_log(log, captions, sdxl_fixture.scorers(stand_ins), [5, 2, 11], tmp_path / "images",
-                             batch_size=4)
+    score = metric.score_responses(Responses(log, UINT8, size=len(captions)), captions,
+                                   sdxl_fixture.scorers(stand_ins), [5, 2, 11], tmp_path / "images", batch_size=4)
     fid_score, clip = sdxl_fixture.expected_scores(stand_ins, [images[i] for i in order],
                                                    [captions[i] for i in order])
     assert score.scored == 6 and score.duplicates == 1
@@ -182,4 +183,4 @@ def test_score_log_streams_dedupes_and_saves_the_listed_images(stand_ins, tmp_pa
     assert np.array_equal(np.asarray(Image.open(tmp_path / "images" / "5.png")), images[5])
     assert any("not comparable" in n for n in score.notes)
     with pytest.raises(ValueError, match="square"):
-        metric.decode_image("00" * 15)  # 5 pixels: not a square image
+        metric.as_image(np.zeros(15, np.uint8))  # 5 pixels: not a square image

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.codecs import iter_accuracy_log
+from harness.codecs import ArrayCodec, Responses
 
 from .metric import DTYPES, GrowingArray, collect, score_collected
 
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--aggregation-trace-file", default=None,
                         help="dlrm_trace_of_aggregated_samples.txt (needed with --day-23-file)")
     parser.add_argument("--verbose", action="store_true", help="print every miss and the duplicate count")
-    parser.add_argument("--dtype", default="float32", choices=list(DTYPES), help="data type of the logged values")
+    parser.add_argument("--dtype", default="float32", choices=DTYPES, help="data type of the logged values")
     parser.add_argument("--json", metavar="PATH", help="also write the metrics as JSON to PATH")
     args = parser.parse_args(argv)
     with_labels = args.day_23_file is None
@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
     print("Assuming loadgen accuracy log {} ground truth labels.".format("contains" if with_labels else
                                                                          "does not contain"))
     print("Parsing loadgen accuracy log...")
-    found = collect(iter_accuracy_log(args.mlperf_accuracy_file), args.dtype, with_labels, args.verbose)
+    found = collect(Responses(args.mlperf_accuracy_file, ArrayCodec(args.dtype)), with_labels, args.verbose)
     labels = found.labels if with_labels else targets_in_log_order(args, found.qsl_indices)
     if labels.size != found.predictions.size:
         raise ValueError(f"{found.predictions.size} predictions but {labels.size} labels from the trace; "

@@ -6,7 +6,7 @@ predicts exactly the samples it is given (the runner slices queries into BATCH_S
 so no response can carry another sample's pairs, unlike the reference's queue runner.
 
 Settings of this benchmark's own (declared in benchmark.py, parsed by the core, read from
-``config.options``): ``WORLD_SIZE`` (default 1), the processes holding the tables (see
+``run.config.options``): ``WORLD_SIZE`` (default 1), the processes holding the tables (see
 ``sharded.py``); ``DLRM_MEMORY_LIMIT``, which replaces the measured free memory in the pre-load
 check (``memory.py``).
 """
@@ -15,29 +15,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device
 
 from . import memory
 
 
-class ReferenceBackend:
-    def __init__(self, dataset, artifacts, config):
+class ReferenceBackend(Backend):
+    def __init__(self, dataset, run):
         import torch
 
         from . import sharded
         from .model import build_empty, config_from_shapes, table_name
         from .snapshot import SnapshotReader
 
-        self.torch, self.dataset = torch, dataset
-        self.device = resolve_device(config.device)
-        world = config.options["WORLD_SIZE"]
-        limit = config.options["DLRM_MEMORY_LIMIT"]
+        super().__init__(dataset, run)
+        self.torch = torch
+        self.device = resolve_device(run.config.device)
+        world = run.config.options["WORLD_SIZE"]
+        limit = run.config.options["DLRM_MEMORY_LIMIT"]
+        weights = run.artifact_path("weights")
         try:
-            reader = SnapshotReader(artifacts["weights"].path)
+            reader = SnapshotReader(weights)
             self.cfg = config_from_shapes(reader.shapes())
         except (OSError, ValueError, KeyError) as exc:
-            raise HarnessError(f"cannot read the DLRM-v2 snapshot {artifacts['weights'].path}: {exc}") from None
+            raise HarnessError(f"cannot read the DLRM-v2 snapshot {weights}: {exc}") from None
         tables = [table_name(k) for k in range(len(self.cfg.table_rows))]
         table_bytes = [reader.specs[t].nbytes for t in tables]
         dense_bytes = sum(s.nbytes for n, s in reader.specs.items() if n not in tables)
@@ -67,7 +70,7 @@ class ReferenceBackend:
             else:
                 self.embed = sharded.ShardedTables(reader, self.cfg, plan, devices)
         except (OSError, ValueError, KeyError) as exc:
-            raise HarnessError(f"cannot load the DLRM-v2 weights from {artifacts['weights'].path}: {exc}") from None
+            raise HarnessError(f"cannot load the DLRM-v2 weights from {weights}: {exc}") from None
         rows = sum(self.cfg.table_rows)
         where = f"{world} processes" if world > 1 else str(self.device)
         print(f"   DLRM-v2 on {where}: {rows} embedding rows x {self.cfg.embedding_dim}, "
@@ -88,6 +91,4 @@ class ReferenceBackend:
 
     def close(self) -> None:
         """Called by the core when the run ends: stop the table workers of the sharded mode."""
-        close = getattr(self.embed, "close", None)
-        if close is not None:
-            close()
+        self.embed.close()

@@ -1,9 +1,9 @@
 """The QSL side of DLRM-v2: aggregated samples of the day 23 validation rows, read on demand.
 
-A sample is a run of consecutive rows (see ``aggregation.py``); N_COUNT counts samples, not
-rows. The files stay memory-mapped: ``load``/``unload`` only record which samples LoadGen made
-resident (a loadable set of 204,800 samples is ~55 M rows, ~50 GB if copied), and each batch's
-arrays are sliced from the maps when the backend asks for them.
+A sample is a run of consecutive rows (see ``aggregation.py``); the run's indices (N_COUNT)
+count samples, not rows. The files stay memory-mapped: ``load``/``unload`` only record which
+samples LoadGen made resident (a loadable set of 204,800 samples is ~55 M rows, ~50 GB if
+copied), and each batch's arrays are sliced from the maps when the backend asks for them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.contract import Dataset
 from harness.errors import MissingArtifactError
 
 from . import aggregation, criteo
@@ -28,24 +29,24 @@ class Batch:
     sizes: list[int]
 
 
-class MultihotCriteoDataset:
-    def __init__(self, artifacts, config):
+class MultihotCriteoDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
         try:
-            self.day = criteo.open_validation(artifacts["dense"].path, artifacts["labels"].path,
-                                              artifacts["sparse"].path)
+            self.day = criteo.open_validation(*(run.artifact_path(name) for name in ("dense", "labels", "sparse")))
         except ValueError as exc:
             raise MissingArtifactError(f"the day 23 files do not fit together: {exc}") from None
         self.offsets = aggregation.sample_offsets(self.day.rows, aggregation.read_quantiles())
-        available = len(self.offsets) - 1
-        if config.n_count > available:
-            raise MissingArtifactError(f"N_COUNT={config.n_count} but {self.day.rows} validation rows make "
-                                       f"{available} aggregated samples")
-        self.count = config.n_count
         self.resident: set[int] = set()
 
+    @property
+    def size(self) -> int:
+        return len(self.offsets) - 1
+
     def prepare(self) -> None:
-        rows = int(self.offsets[self.count])
-        print(f"   {self.count} aggregated samples = {rows} of {self.day.rows} validation rows (memory-mapped)")
+        indices = self.run.indices
+        rows = int(self.offsets[indices.stop] - self.offsets[indices.start])
+        print(f"   {len(indices)} aggregated samples = {rows} of {self.day.rows} validation rows (memory-mapped)")
 
     def load(self, indices) -> None:
         self.resident.update(int(i) for i in indices)

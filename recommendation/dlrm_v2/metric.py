@@ -1,9 +1,9 @@
 """ROC AUC of an accuracy log, as the reference's tools/accuracy-dlrm.py computes and prints it.
 
-- Log entries are streamed (the full log is ~1.5 GB of hex for 89 M pairs); the first response
-  per qsl_idx counts, later ones are duplicates.
-- Each response decodes (float32 by default) to [p_0, label_0, p_1, label_1, ...]; the pairs
-  go into growing numpy arrays of that dtype, never Python lists.
+- Responses are streamed (the full log is ~1.5 GB of hex for 89 M pairs), already decoded by the
+  codec (float32 by default); the first response per qsl_idx counts, later ones are duplicates.
+- Each response is [p_0, label_0, p_1, label_1, ...] (or predictions only); the pairs go into
+  growing numpy arrays of the codec's dtype, never Python lists.
 - AUC = sklearn.metrics.roc_auc_score(labels, predictions) over every pair, on the same
   float32 arrays as the reference; accuracy counts round(p) == label (half to even).
 
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.codecs import iter_accuracy_log
 from harness.score import Score
 
-DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
+DTYPES = ("float32", "int32", "int64")  # what upstream's --dtype accepts
 
 
 class GrowingArray:
@@ -55,24 +54,15 @@ class Collected:
     duplicates: int
 
 
-def collect(entries, dtype: str = "float32", with_labels: bool = True, verbose: bool = False,
-            out=print) -> Collected:
-    """First response per qsl_idx, decoded into flat prediction (and label) arrays in log order."""
-    little = np.dtype(DTYPES[dtype]).newbyteorder("<")
-    preds = GrowingArray(DTYPES[dtype])
-    labels = GrowingArray(DTYPES[dtype]) if with_labels else None
-    seen: set[int] = set()
+def collect(responses, with_labels: bool = True, verbose: bool = False, out=print) -> Collected:
+    """The decoded first responses (``codecs.Responses``) as flat prediction (and label) arrays in log order."""
+    dtype = np.dtype(responses.codec.dtype)
+    preds = GrowingArray(dtype)
+    labels = GrowingArray(dtype) if with_labels else None
     order: list[int] = []
     sizes: list[int] = []
-    total = 0
-    for entry in entries:
-        total += 1
-        idx = int(entry["qsl_idx"])
-        if idx in seen:
-            continue
-        seen.add(idx)
+    for idx, data in responses:
         order.append(idx)
-        data = np.frombuffer(bytes.fromhex(entry["data"]), dtype=little)
         if not with_labels:
             preds.extend(data)
             sizes.append(data.size)
@@ -87,7 +77,7 @@ def collect(entries, dtype: str = "float32", with_labels: bool = True, verbose: 
                 out(f"{idx}:{k}, expected: {pairs[k, 1]}, found {pairs[k, 0].round()}")
         preds.extend(pairs[:, 0])
         labels.extend(pairs[:, 1])
-    return Collected(preds.view(), labels.view() if labels else None, order, sizes, total - len(order))
+    return Collected(preds.view(), labels.view() if labels else None, order, sizes, responses.duplicates)
 
 
 def auc_of(labels: np.ndarray, predictions: np.ndarray) -> float:
@@ -124,8 +114,6 @@ def check_against(found: Collected, dataset) -> list[str]:
     reference's queue runner produced such logs; the AUC of one is meaningless."""
     wrong, start = [], 0
     for idx, size in zip(found.qsl_indices, found.sizes):
-        if not 0 <= idx < dataset.count:
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but the run has {dataset.count} samples")
         expected = dataset.labels_of(idx)
         got = found.labels[start:start + size]
         start += size
@@ -135,8 +123,9 @@ def check_against(found: Collected, dataset) -> list[str]:
             "responses were matched to the wrong samples"] if wrong else []
 
 
-def score_run(log_path, dataset) -> Score:
-    found = collect(iter_accuracy_log(log_path))
+def score(responses, dataset, run) -> Score:
+    """The run's scorer: the log's own labels, checked against the dataset's."""
+    found = collect(responses)
     score = score_collected(found, found.labels)
     score.notes.extend(check_against(found, dataset))
     return score

@@ -155,6 +155,9 @@ class SparseArch(nn.Module):
     def forward(self, sparse):
         return self.embedding_bag_collection(sparse)
 
+    def close(self) -> None:
+        """Nothing to stop: the tables live in this process (``sharded.ShardedTables`` has workers)."""
+
 
 class DLRM_DCN(nn.Module):  # noqa: N801 - torchrec's name
     def __init__(self, cfg: DLRMConfig, with_tables: bool = True, device=None, empty: bool = False):

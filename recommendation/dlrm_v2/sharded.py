@@ -99,7 +99,8 @@ def _worker(rank, world, port, folder, cfg, plan, device, status) -> None:
 
 
 class ShardedTables:
-    """Callable like the model's sparse arch: ``{k: (n, size_k) indices}`` -> (n, 26, dim)."""
+    """Callable like the model's sparse arch: ``{k: (n, size_k) indices}`` -> (n, 26, dim); ``close``
+    stops the workers."""
 
     worker_main = staticmethod(_worker)
 
@@ -190,6 +191,7 @@ class ShardedTables:
         dist.destroy_process_group()
 
     def close(self) -> None:
+        """Tell the workers to finish and leave the process group; once (also registered atexit)."""
         if not self.open:
             return
         self.open = False

@@ -1,16 +1,17 @@
 """``python -m harness accuracy sdxl``: upstream accuracy_coco.py's flags and printed line.
 
-Upstream downloads the CLIP and Inception weights while it scores; here every scoring file is
-an artifact of the declaration, taken from DATA_DIR (or a MANIFEST) and verified, never
-downloaded (``make stablediffusion`` fetches them). ``--statistics-path`` and ``--caption-path``
-default to those artifacts too.
+Upstream downloads the CLIP and Inception weights while it scores and reads ``val2014.npz`` and
+``sample_ids.txt`` beside itself; here every scoring file is an artifact of the declaration,
+taken from the harness's data folder (``DATA_DIR``) and verified, never downloaded (``make
+stablediffusion`` fetches them). ``--caption-path`` and ``--statistics-path`` default to those
+artifacts. ``--manifest`` (ours, not upstream's) names scoring files elsewhere, as ``MANIFEST``
+does for runs: the only way to score with files other than the declared ones.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 SCORING_ARTIFACTS = ("captions", "sample_ids", "clip_weights", "clip_vocab", "inception_weights", "statistics")
@@ -28,42 +29,40 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["gpu", "cpu"])
     p.add_argument("--low_memory", action="store_true",
                    help="accepted for compatibility: the log is always streamed and Inception always batched")
-    p.add_argument("--batch-size", type=int, default=16, help="images per CLIP/Inception batch")
-    p.add_argument("--data-dir", default=os.environ.get("DATA_DIR") or None,
-                   help="where the scoring artifacts are (default: $DATA_DIR, else the harness's data/)")
-    p.add_argument("--manifest", default=os.environ.get("MANIFEST") or None,
-                   help="artifact manifest to take the scoring files from instead (as MANIFEST= for runs)")
+    p.add_argument("--manifest", help="artifact manifest to take the scoring files from (default: DATA_DIR's files)")
     return p
 
 
-def resolve_scoring_artifacts(names, data_dir: str | None, manifest: str | None) -> dict:
-    """The named artifacts present and verified, without downloading anything."""
+def resolve_scoring_artifacts(names, manifest: str | None) -> dict:
+    """The named artifacts present and verified, from the data folder or the manifest; nothing is downloaded."""
     from harness import artifacts
-    from harness.registry import ROOT
+    from harness.config import paths
 
     from .benchmark import BENCHMARK
 
-    return artifacts.resolve_all(BENCHMARK, data_dir or str(ROOT / "data"), True, artifacts.load_manifest(manifest),
-                                 names=set(names))
+    data_dir, _ = paths()
+    return artifacts.resolve_all(BENCHMARK, data_dir, True, artifacts.load_manifest(manifest), names=set(names))
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     import torch
 
+    from harness.codecs import UINT8, Responses
+
     from . import coco, scoring
-    from .metric import score_log
+    from .metric import score_responses
 
     given = {"statistics": args.statistics_path, "captions": args.caption_path}
-    resolved = resolve_scoring_artifacts([n for n in SCORING_ARTIFACTS if not given.get(n)], args.data_dir,
-                                         args.manifest)
+    resolved = resolve_scoring_artifacts([n for n in SCORING_ARTIFACTS if not given.get(n)], args.manifest)
     device = torch.device("cuda" if args.device == "gpu" and torch.cuda.is_available() else "cpu")
     scorers = scoring.load(resolved["clip_weights"].path, resolved["clip_vocab"].path,
                            resolved["inception_weights"].path,
                            args.statistics_path or resolved["statistics"].path, device)
     captions = coco.read_captions(args.caption_path or resolved["captions"].path)
-    score = score_log(args.mlperf_accuracy_file, captions, scorers, coco.read_sample_ids(resolved["sample_ids"].path),
-                      args.compliance_images_path, max(1, args.batch_size))
+    responses = Responses(args.mlperf_accuracy_file, UINT8, size=len(captions))
+    score = score_responses(responses, captions, scorers, coco.read_sample_ids(resolved["sample_ids"].path),
+                            args.compliance_images_path)
     print(score.lines[0])
     Path(args.output_file).write_text(json.dumps(score.values, sort_keys=True, indent=4))
     return 0

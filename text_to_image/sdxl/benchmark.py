@@ -16,7 +16,7 @@ BENCHMARK = Benchmark(
     dataset="text_to_image.sdxl.dataset:CocoCaptions",
     backend="text_to_image.sdxl.backend:ReferenceBackend",
     codec="harness.codecs:UINT8",
-    metric="text_to_image.sdxl.metric:score_run",
+    metric="text_to_image.sdxl.metric:score",
     accuracy_command="text_to_image.sdxl.accuracy:main",
     demo="text_to_image.sdxl.demo:build",
     # The checker states both windows as absolute numbers (reference +-0.2 % for CLIP, +-2 % for FID).

@@ -1,16 +1,15 @@
-"""The QSL side of SDXL: the first N_COUNT COCO captions and the one fixed latent.
+"""The QSL side of SDXL: the COCO captions and the one fixed latent.
 
 The reference feeds every prompt the same initial latent, ``latents.pt`` (seed 0, shape
 1x4x128x128 for 1024x1024 images), cast to the run's data type. Captions are small, so all of
-them stay in memory and load/unload have nothing to do. The dataset also carries what scoring
-needs (the artifacts and the run's device), since the harness hands the metric only the dataset.
+them stay in memory and load/unload have nothing to do; the scorer reads them too (CLIP score).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from harness.errors import MissingArtifactError
+from harness.contract import Dataset
 
 from . import coco
 
@@ -25,21 +24,18 @@ def read_latent(path) -> np.ndarray:
     return value.float().numpy()
 
 
-class CocoCaptions:
-    def __init__(self, artifacts, config):
-        captions = coco.read_captions(artifacts["captions"].path)
-        if len(captions) < config.n_count:
-            raise MissingArtifactError(f"N_COUNT={config.n_count} but {artifacts['captions'].path} "
-                                       f"has {len(captions)} captions")
-        self.captions = captions[: config.n_count]
-        self.count = len(self.captions)
-        self.sample_ids = coco.read_sample_ids(artifacts["sample_ids"].path)
-        self.artifacts = artifacts
-        self.config = config
+class CocoCaptions(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        self.captions = coco.read_captions(run.artifact_path("captions"))
         self.latent: np.ndarray | None = None
 
+    @property
+    def size(self) -> int:
+        return len(self.captions)
+
     def prepare(self) -> None:
-        self.latent = read_latent(self.artifacts["latents"].path)
+        self.latent = read_latent(self.run.artifact_path("latents"))
         print(f"   fixed latent {tuple(self.latent.shape)} for every prompt")
 
     def load(self, indices) -> None:
@@ -47,8 +43,3 @@ class CocoCaptions:
 
     def unload(self, indices) -> None:
         pass
-
-    def scoring_device(self):
-        from harness.torch_device import resolve_device
-
-        return resolve_device(self.config.device)

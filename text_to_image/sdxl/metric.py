@@ -1,9 +1,9 @@
 """Score an SDXL accuracy log as upstream's accuracy_coco.py does: CLIP score and FID.
 
-The log is streamed (the real one is ~31 GB of hex): each entry is decoded, the first
-response per qsl_idx is kept (later repeats are ignored, as upstream), CLIP and Inception see
-it in batches, and only features stay in memory. The images of the listed sample ids that
-ran are written as PNG, with ``captions.txt``, for a person to look at.
+The log is streamed (the real one is ~31 GB of hex) through ``codecs.Responses``: the first
+response per qsl_idx arrives decoded as uint8 values (later repeats are ignored, as upstream),
+CLIP and Inception see the images in batches, and only features stay in memory. The images of
+the listed sample ids that ran are written as PNG, with ``captions.txt``, for a person to look at.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.codecs import iter_accuracy_log
 from harness.score import Score
 
 from . import fid
@@ -27,13 +26,12 @@ def accuracy_line(fid_score: float, clip_score: float) -> str:
     return f"Accuracy Results: {({'FID_SCORE': float(fid_score), 'CLIP_SCORE': float(clip_score)})}"
 
 
-def decode_image(data: str) -> np.ndarray:
-    """A logged response (hex of HWC uint8 RGB) as an image; the reference's are 1024x1024."""
-    raw = np.frombuffer(bytes.fromhex(data), dtype=np.uint8)
-    side = math.isqrt(raw.size // 3)
-    if side * side * 3 != raw.size or side == 0:
-        raise ValueError(f"a response of {raw.size} bytes is not a square RGB image")
-    return raw.reshape(side, side, 3)
+def as_image(values: np.ndarray) -> np.ndarray:
+    """A decoded response (the uint8 values of an HWC RGB image) as an image; the reference's are 1024x1024."""
+    side = math.isqrt(values.size // 3)
+    if side * side * 3 != values.size or side == 0:
+        raise ValueError(f"a response of {values.size} bytes is not a square RGB image")
+    return values.reshape(side, side, 3)
 
 
 class ImageSaver:
@@ -61,31 +59,25 @@ class ImageSaver:
             (self.folder / "captions.txt").write_text(text, encoding="utf-8")
 
 
-def score_log(log_path, captions: list[str], scorers, sample_ids=(), images_dir=None,
-              batch_size: int = 16) -> Score:
+def score_responses(responses, captions: list[str], scorers, sample_ids=(), images_dir=None,
+                    batch_size: int = 16) -> Score:
+    """CLIP score and FID of the decoded first responses (``codecs.Responses``, uint8), streamed."""
     from PIL import Image
 
     features = fid.FeatureCollector(scorers.inception, batch_size, scorers.device)
     saver = ImageSaver(images_dir, sample_ids)
     clip_scores: list[float] = []
     pending: list[tuple[Image.Image, str]] = []
-    seen: set[int] = set()
-    entries = 0
+    scored = 0
 
     def clip_flush():
         if pending:
             clip_scores.extend(scorers.clip.scores([p[0] for p in pending], [p[1] for p in pending]))
             pending.clear()
 
-    for entry in iter_accuracy_log(log_path):
-        entries += 1
-        idx = int(entry["qsl_idx"])
-        if idx in seen:
-            continue
-        if not 0 <= idx < len(captions):
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but there are {len(captions)} captions")
-        seen.add(idx)
-        image = decode_image(entry["data"])
+    for idx, values in responses:
+        scored += 1
+        image = as_image(values)
         saver.offer(idx, image, captions[idx])
         pending.append((Image.fromarray(image), captions[idx]))
         features.add(image)
@@ -93,23 +85,27 @@ def score_log(log_path, captions: list[str], scorers, sample_ids=(), images_dir=
             clip_flush()
     clip_flush()
     saver.finish()
-    if len(seen) < 2:
-        raise ValueError(f"FID needs at least 2 images; the accuracy log has {len(seen)}")
+    if scored < 2:
+        raise ValueError(f"FID needs at least 2 images; the accuracy log has {scored}")
     mu, sigma = fid.statistics(features.features())
     fid_score = fid.frechet_distance(scorers.mu, scorers.sigma, mu, sigma)
     clip_score = float(np.mean(clip_scores))
     notes = []
-    if len(seen) < FULL_COUNT:
-        notes.append(f"FID over {len(seen)} images (fewer than {FULL_COUNT}) is not comparable with the target: "
+    if scored < FULL_COUNT:
+        notes.append(f"FID over {scored} images (fewer than {FULL_COUNT}) is not comparable with the target: "
                      "it is biased upwards for small sets")
     return Score(values={"FID_SCORE": fid_score, "CLIP_SCORE": clip_score},
-                 lines=[accuracy_line(fid_score, clip_score)], scored=len(seen), duplicates=entries - len(seen),
+                 lines=[accuracy_line(fid_score, clip_score)], scored=scored, duplicates=responses.duplicates,
                  details={"images_saved": saver.saved}, notes=notes)
 
 
-def score_run(log_path, dataset) -> Score:
-    """The harness's scorer: the scoring models on the run's device, images into ``<run dir>/images``."""
-    from . import scoring
+def score(responses, dataset, run) -> Score:
+    """The run's scorer: the scoring models on the run's device, the listed images into ``<run dir>/images``."""
+    from harness.torch_device import resolve_device
 
-    scorers = scoring.from_artifacts(dataset.artifacts, dataset.scoring_device())
-    return score_log(log_path, dataset.captions, scorers, dataset.sample_ids, Path(log_path).parent / "images")
+    from . import coco, scoring
+
+    scorers = scoring.from_artifacts(run.artifacts, resolve_device(run.config.device))
+    sample_ids = coco.read_sample_ids(run.artifact_path("sample_ids"))
+    images_dir = run.run_dir / "images" if run.run_dir is not None else None
+    return score_responses(responses, dataset.captions, scorers, sample_ids, images_dir)
