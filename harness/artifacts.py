@@ -228,6 +228,18 @@ def resolve_all(bench: Benchmark, data_dir: str, offline: bool, manifest: dict,
     return resolved
 
 
+def for_scoring(bench: Benchmark, names, env: dict | None = None) -> dict[str, Resolved]:
+    """The artifacts an accuracy command needs (punkt data, a tokenizer, scoring weights), resolved as a
+    run resolves them: DATA_DIR, MANIFEST, OFFLINE and DATA_SOURCE from the configuration, fetched and
+    verified on demand. Upstream's scripts download such files while scoring; ours never load an
+    unverified one."""
+    from .config import resolve
+
+    config = resolve(bench, {}, env)
+    return resolve_all(bench, config.data_dir, config.offline, load_manifest(config.manifest), config.data_source,
+                       names=set(names))
+
+
 def presence(bench: Benchmark, data_dir: str) -> dict[str, bool]:
     """Which artifacts are on disk (without hashing), for ``harness list``."""
     root = Path(data_dir)

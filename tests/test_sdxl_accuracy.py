@@ -40,8 +40,8 @@ def test_prints_the_upstream_line_and_writes_the_output_file(scoring_fixture, tm
     done = run([sys.executable, "-m", "harness", "accuracy", "sdxl", "--mlperf-accuracy-file", str(f["log"]),
                 "--caption-path", str(f["folder"] / "captions" / "captions_source.tsv"),
                 "--statistics-path", str(f["folder"] / "val2014_tiny.npz"), "--output-file", str(tmp_path / "out.json"),
-                "--compliance-images-path", str(tmp_path / "images"), "--device", "cpu", "--low_memory",
-                "--manifest", str(f["manifest"])], harness_env(tmp_path, OMP_NUM_THREADS=1))
+                "--compliance-images-path", str(tmp_path / "images"), "--device", "cpu", "--low_memory"],
+               harness_env(tmp_path, OMP_NUM_THREADS=1, MANIFEST=f["manifest"]))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f["line"] + "\n"
     assert f["line"].startswith("Accuracy Results: {'FID_SCORE': ") and "np.float64" not in f["line"]
@@ -50,17 +50,17 @@ def test_prints_the_upstream_line_and_writes_the_output_file(scoring_fixture, tm
 
 
 def test_takes_every_file_from_the_manifest_by_default(scoring_fixture, tmp_path):
-    f = scoring_fixture
+    f = scoring_fixture  # upstream's flags only: the scoring files come from MANIFEST, as for runs
     done = run([sys.executable, "-m", "harness", "accuracy", "stable-diffusion-xl", "--mlperf-accuracy-file",
-                str(f["log"]), "--output-file", str(tmp_path / "out.json"), "--manifest", str(f["manifest"])],
-               harness_env(tmp_path, OMP_NUM_THREADS=1))
+                str(f["log"]), "--output-file", str(tmp_path / "out.json")],
+               harness_env(tmp_path, OMP_NUM_THREADS=1, MANIFEST=f["manifest"]))
     assert done.returncode == 0, done.stderr
     assert done.stdout == f["line"] + "\n"
 
 
-def test_missing_scoring_files_are_named_and_never_downloaded(scoring_fixture, tmp_path):
+def test_missing_scoring_files_are_named_and_nothing_is_opened_offline(scoring_fixture, tmp_path):
     done = run([sys.executable, "-m", "harness", "accuracy", "sdxl", "--mlperf-accuracy-file",
-                str(scoring_fixture["log"])], harness_env(tmp_path))
+                str(scoring_fixture["log"])], harness_env(tmp_path, OFFLINE=1))
     assert done.returncode == 3, done.stdout + done.stderr
     for text in ("ViT-B-32.pt", "pt_inception-2015-12-05-6726825d.pth", "val2014.npz", "open_clip_torch-2.7.0",
                  "OFFLINE=1"):

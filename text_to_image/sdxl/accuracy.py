@@ -2,10 +2,9 @@
 
 Upstream downloads the CLIP and Inception weights while it scores and reads ``val2014.npz`` and
 ``sample_ids.txt`` beside itself; here every scoring file is an artifact of the declaration,
-taken from the harness's data folder (``DATA_DIR``) and verified, never downloaded (``make
-stablediffusion`` fetches them). ``--caption-path`` and ``--statistics-path`` default to those
-artifacts. ``--manifest`` (ours, not upstream's) names scoring files elsewhere, as ``MANIFEST``
-does for runs: the only way to score with files other than the declared ones.
+resolved as a run resolves it (``DATA_DIR``, ``MANIFEST`` for files elsewhere, ``OFFLINE``,
+``DATA_SOURCE``): fetched on demand and verified before it is loaded. ``--caption-path`` and
+``--statistics-path`` default to those artifacts.
 """
 
 from __future__ import annotations
@@ -29,32 +28,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", choices=["gpu", "cpu"])
     p.add_argument("--low_memory", action="store_true",
                    help="accepted for compatibility: the log is always streamed and Inception always batched")
-    p.add_argument("--manifest", help="artifact manifest to take the scoring files from (default: DATA_DIR's files)")
     return p
-
-
-def resolve_scoring_artifacts(names, manifest: str | None) -> dict:
-    """The named artifacts present and verified, from the data folder or the manifest; nothing is downloaded."""
-    from harness import artifacts
-    from harness.config import paths
-
-    from .benchmark import BENCHMARK
-
-    data_dir, _ = paths()
-    return artifacts.resolve_all(BENCHMARK, data_dir, True, artifacts.load_manifest(manifest), names=set(names))
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     import torch
 
+    from harness import artifacts
     from harness.codecs import UINT8, Responses
 
+    from .benchmark import BENCHMARK
     from . import coco, scoring
     from .metric import score_responses
 
     given = {"statistics": args.statistics_path, "captions": args.caption_path}
-    resolved = resolve_scoring_artifacts([n for n in SCORING_ARTIFACTS if not given.get(n)], args.manifest)
+    resolved = artifacts.for_scoring(BENCHMARK, [n for n in SCORING_ARTIFACTS if not given.get(n)])
     device = torch.device("cuda" if args.device == "gpu" and torch.cuda.is_available() else "cpu")
     scorers = scoring.load(resolved["clip_weights"].path, resolved["clip_vocab"].path,
                            resolved["inception_weights"].path,
