@@ -14,7 +14,7 @@ import cv2  # noqa: E402
 from http_fixture import serve  # noqa: E402
 
 from harness.fetch import FetchError  # noqa: E402
-from vision.retinanet import calibration, openimages  # noqa: E402
+from vision.retinanet import build_dataset, calibration, openimages  # noqa: E402
 from vision.retinanet.classes import CLASSES  # noqa: E402
 
 A, B, C, OTHER = "ffff000000000001", "1111000000000002", "aaaa000000000003", "dddd000000000004"
@@ -137,12 +137,12 @@ def test_the_upstream_list_is_pinned_to_a_commit_with_its_checksum():
 def test_the_command_line_flag_selects_the_calibration_build(tmp_path, monkeypatch, capsys):
     seen = []
     monkeypatch.setattr(calibration, "build", lambda root, workers: seen.append((root, workers)))
-    assert openimages.main(["--dataset-dir", str(tmp_path), "--calibration", "--workers", "3"]) == 0
+    assert build_dataset.main(["--dataset-dir", str(tmp_path), "--calibration", "--workers", "3"]) == 0
     assert seen == [(tmp_path, 3)]
 
     def fail(root, workers):
         raise FetchError(f"1 of 500 images could not be fetched into {root}:\n  {C}: HTTP 404")
 
     monkeypatch.setattr(calibration, "build", fail)
-    assert openimages.main(["--dataset-dir", str(tmp_path), "--calibration"]) == 1
+    assert build_dataset.main(["--dataset-dir", str(tmp_path), "--calibration"]) == 1
     assert "error: 1 of 500 images could not be fetched" in capsys.readouterr().err

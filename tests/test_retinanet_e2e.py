@@ -91,6 +91,6 @@ def test_missing_dataset_gives_the_exact_instruction(tmp_path):
     done = run(["make", "retinanet"], harness_env(tmp_path, OFFLINE=1))
     assert done.returncode != 0 and "make: *** [Makefile" in done.stderr, done.stdout + done.stderr
     assert "3 artifact(s) not available" in done.stderr
-    assert "python -m vision.retinanet.openimages" in done.stderr
+    assert "python -m vision.retinanet.build_dataset" in done.stderr
     assert "resnext50_32x4d_fpn.pth" in done.stderr and "zenodo.org/record/6617981" in done.stderr
     assert not (tmp_path / "logs").exists()

@@ -12,6 +12,7 @@ from conftest import ROOT
 
 pytest.importorskip("pycocotools")
 
+from harness.codecs import Responses  # noqa: E402
 from vision.retinanet import codec, metric  # noqa: E402
 
 SIZES = [(480, 640), (683, 1024), (500, 300)]  # (height, width) of images 1..3
@@ -149,8 +150,10 @@ def test_parallel_evaluation_gives_the_same_statistics(tmp_path):
         entries.append(entry(img, img - 1, sorted(dets, key=lambda d: -d[5])))
     ground_truth(tmp_path, objects)
     gt = metric.load_ground_truth(tmp_path / "annotations" / "openimages-mlperf.json", out=lambda _: None)
-    one = metric.score_entries(entries, gt, out=lambda _: None, workers=1)
-    three = metric.score_entries(entries, gt, out=lambda _: None, workers=3)
+    log = tmp_path / "mlperf_log_accuracy.json"
+    log.write_text(json.dumps(entries))
+    one = metric.score_responses(Responses(log, codec.CODEC, size=3), gt, out=lambda _: None, workers=1)
+    three = metric.score_responses(Responses(log, codec.CODEC, size=3), gt, out=lambda _: None, workers=3)
     assert one.details["stats"] == three.details["stats"] and 0 < one.values["mAP"] < 100
 
 
@@ -158,6 +161,6 @@ def test_codec_packs_seven_floats_and_stops_at_the_first_low_score():
     boxes = np.array([[80, 160, 400, 800], [0, 0, 8, 8], [1, 1, 2, 2]], np.float32)
     packed = codec.pack(5, boxes, np.array([0.9, 0.04, 0.8], np.float32), np.array([263, 1, 2]))
     assert packed.dtype == np.float32 and packed.tolist() == np.float32([5, 0.2, 0.1, 1.0, 0.5, 0.9, 263]).tolist()
-    assert codec.unpack(codec.CODEC.encode(packed)).tolist() == [packed.tolist()]
+    assert codec.detections(codec.CODEC.decode(codec.CODEC.encode(packed))).tolist() == [packed.tolist()]
     assert codec.pack(0, np.zeros((0, 4)), np.zeros(0), np.zeros(0)).size == 0
-    assert codec.unpack(b"").shape == (0, 7)
+    assert codec.detections(codec.CODEC.decode(b"")).shape == (0, 7)

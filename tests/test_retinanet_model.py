@@ -147,35 +147,24 @@ def test_preprocessing_is_float32_rgb_800_resized_before_scaling(tmp_path):
 
 def test_the_dataset_builder_fetches_over_http_and_writes_upstreams_layout(tmp_path):
     """Public files served from a local HTTP server: CSVs, images, then openimages-mlperf.json."""
-    import functools
-    import http.server
     import json
-    import threading
 
     import cv2
+    from http_fixture import serve
 
     from vision.retinanet import openimages
 
-    site = tmp_path / "site"
-    (site / "validation").mkdir(parents=True)
-    (site / "classes.csv").write_text("/m/0a,Airplane\n/m/0z,Not MLPerf\n/m/0b,Zucchini\n")
-    (site / "boxes.csv").write_text(
+    site = {"classes.csv": b"/m/0a,Airplane\n/m/0z,Not MLPerf\n/m/0b,Zucchini\n", "boxes.csv": (
         "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n"
         "bbbb000000000002,xclick,/m/0b,1,0.5,0.75,0.25,1.0,0,0,1,0,0\n"
         "aaaa000000000001,xclick,/m/0a,1,0.0,0.5,0.0,0.5,1,0,0,0,0\n"
-        "cccc000000000003,xclick,/m/0z,1,0.0,0.5,0.0,0.5,0,0,0,0,0\n")
+        "cccc000000000003,xclick,/m/0z,1,0.0,0.5,0.0,0.5,0,0,0,0,0\n").encode()}
     for name, (h, w) in (("aaaa000000000001", (40, 60)), ("bbbb000000000002", (80, 20))):
-        cv2.imwrite(str(site / "validation" / f"{name}.jpg"), np.full((h, w, 3), 128, np.uint8))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        out = openimages.build(tmp_path / "openimages", workers=2, image_url=base + "/validation/{}.jpg",
-                               boxes_url=base + "/boxes.csv", classes_url=base + "/classes.csv")
-    finally:
-        server.shutdown()
+        site[f"validation/{name}.jpg"] = cv2.imencode(".jpg", np.full((h, w, 3), 128, np.uint8))[1].tobytes()
+    with serve(site) as srv:
+        image_url = f"http://127.0.0.1:{srv.port}/validation/{{}}.jpg"
+        out = openimages.build(tmp_path / "openimages", workers=2, image_url=image_url,
+                               boxes_url=srv.url("boxes.csv"), classes_url=srv.url("classes.csv"))
     data = json.loads(out.read_text())
     assert [(i["id"], i["file_name"], i["height"], i["width"]) for i in data["images"]] == [
         (1, "aaaa000000000001.jpg", 40, 60), (2, "bbbb000000000002.jpg", 80, 20)]

@@ -75,6 +75,19 @@ def test_make_3d_unet_scores_the_directly_computed_dice(unet3d_fixture, tmp_path
     assert (tmp_path / "post" / "case_00000" / "prediction.nii.gz").is_file()
 
 
+def test_shards_merge_to_the_line_of_one_run(unet3d_fixture, tmp_path):
+    # the merge builds the dataset afresh and scores from the cache the shards filled, without preparing
+    manifest = plain_manifest(unet3d_fixture["folder"], tmp_path / "m")
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=COUNT, GPUS="cpu,cpu", WORKERS=1, RESUME=0)
+    done = run(["make", "3d-unet"], env)
+    assert done.returncode != 0 and done.stdout.count("=== shard ") == 2, done.stdout + done.stderr
+    results = [json.loads(p.read_text()) for p in (tmp_path / "logs").rglob("result.json")]
+    merged = [r for r in results if "merged_from" in r]
+    assert len(merged) == 1 and merged[0]["verdict"] == "FAIL", results
+    assert merged[0]["accuracy_lines"] == [unet3d_fixture["line"]]
+    assert merged[0]["samples"]["scored"] == COUNT and merged[0]["details"]["checksum_mismatches"] == []
+
+
 def test_missing_data_gives_the_exact_instructions(tmp_path):
     done = run(["bash", "scripts/eval_3d-unet.sh"], harness_env(tmp_path, OFFLINE=1))
     assert done.returncode == 3, done.stdout + done.stderr

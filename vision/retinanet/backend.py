@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device, torch_dtype
 
 from . import codec
 
 
-class ReferenceBackend:
-    """Loads the model once (code-free, see checkpoint.py); ``predict(indices)`` returns one flat
-    float32 array of 7-value detections per sample (see codec.py)."""
+class ReferenceBackend(Backend):
+    """Loads the model once (code-free, see harness/torchscript.py); ``predict(indices)`` returns one
+    flat float32 array of 7-value detections per sample (see codec.py)."""
 
-    def __init__(self, dataset, artifacts, config):
+    def __init__(self, dataset, run):
         import torch
 
         from .model import load
 
+        super().__init__(dataset, run)
+        config = run.config
         self.torch = torch
-        self.dataset = dataset
         self.device = resolve_device(config.device)
         self.dtype = torch_dtype(config.data_type)
-        path = artifacts["weights"].path
+        path = run.artifact_path("weights")
         try:
             self.model = load(path).to(self.device, self.dtype)
         except (RuntimeError, ValueError, KeyError) as exc:

@@ -4,7 +4,7 @@ from harness.declaration import Artifact, Benchmark, Target
 
 _BUILD_DATASET = (
     "the MLPerf OpenImages subset is built from public Open Images V6 files, not downloaded as one "
-    "archive. Run `python -m vision.retinanet.openimages --dataset-dir {path}` with the dataset folder "
+    "archive. Run `python -m vision.retinanet.build_dataset --dataset-dir {path}` with the dataset folder "
     "two levels above this path (DATA_DIR/openimages): it fetches the two annotation CSVs and the "
     "24,781 validation images and writes annotations/openimages-mlperf.json. Or copy an existing "
     "upstream-built dataset there (annotations/openimages-mlperf.json, validation/data/<ImageID>.jpg)."
@@ -18,7 +18,7 @@ BENCHMARK = Benchmark(
     dataset="vision.retinanet.dataset:OpenImagesDataset",
     backend="vision.retinanet.backend:ReferenceBackend",
     codec="vision.retinanet.codec:CODEC",
-    metric="vision.retinanet.metric:score_run",
+    metric="vision.retinanet.metric:score",
     accuracy_command="vision.retinanet.accuracy:main",
     demo="vision.retinanet.demo:build",
     targets={"retinanet": (Target("mAP", 37.55, 0.99),)},

@@ -1,6 +1,6 @@
 """Build the MLPerf OpenImages calibration set (500 Open Images V6 training images).
 
-    python -m vision.retinanet.openimages --dataset-dir DATA_DIR/openimages --calibration
+    python -m vision.retinanet.build_dataset --dataset-dir DATA_DIR/openimages --calibration
 
 The set is for calibrating quantised models (activation ranges); accuracy runs never read it.
 Sources, all public: MLCommons' list of the 500 image names

@@ -6,8 +6,8 @@ of the sorted image ids for every category; interleaving the workers' cells bloc
 rebuilds exactly the list one process would build, so ``accumulate`` and ``summarize`` then run
 unchanged. (Splitting by category instead is slower: pycocotools scans every image's boxes per
 category subset.) Workers are forked (they inherit the ground
-truth and detections instead of receiving copies); where fork is not available, or for one
-worker, the evaluation runs in this process.
+truth and detections instead of receiving copies); where forking is not safe (``harness.pool``),
+or for one worker, the evaluation runs in this process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import multiprocessing
 import time
 
 import numpy as np
@@ -55,9 +54,8 @@ def evaluate(evaluator, workers: int, out=print) -> None:
     size = -(-len(img_ids) // (workers * TASKS_PER_WORKER))
     tasks = [img_ids[i:i + size] for i in range(0, len(img_ids), size)]
     _shared = evaluator
-    try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-            parts = pool.map(_evaluate_images, tasks)
+    try:  # fork_is_safe() held above, so the helpers are forked and inherit _shared
+        parts = processes.map_in_order(_evaluate_images, tasks, workers)
     finally:
         _shared = None
     blocks = (len(params.catIds) if params.useCats else 1) * len(params.areaRng)

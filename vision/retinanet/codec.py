@@ -3,7 +3,8 @@
 ``[qsl_idx, ymin, xmin, ymax, xmax, score, label]`` with the box divided by the model's input
 size (800) in float32, detections in model order, stopping at the first score below 0.05; an
 image without detections answers zero bytes. ``CODEC`` moves the flat float32 array through
-LoadGen (the harness's float32 codec); ``pack``/``unpack`` are the two ends of the layout.
+LoadGen and back (the harness's float32 codec); ``pack`` and ``detections`` are the two ends of
+the layout.
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ def pack(qsl_idx: int, boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
     return out.reshape(-1)
 
 
-def unpack(payload: bytes) -> np.ndarray:
-    """A response's detections as a (n, 7) float32 array; trailing bytes of a partial record are
-    ignored (upstream's loop would fail on them)."""
-    values = np.frombuffer(payload, dtype="<f4")
+def detections(values: np.ndarray) -> np.ndarray:
+    """A decoded response's detections as a (n, 7) float32 array; trailing values of a partial
+    record are ignored (upstream's loop would fail on them).
+
+        >>> detections(np.arange(9, dtype=np.float32)).tolist()
+        [[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]
+    """
     n = len(values) // VALUES_PER_DETECTION
     return values[: n * VALUES_PER_DETECTION].reshape(n, VALUES_PER_DETECTION)

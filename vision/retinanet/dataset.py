@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 
+from harness.contract import Dataset
 from harness.errors import MissingArtifactError
 
 from .preprocess import preprocess
@@ -30,27 +30,28 @@ def read_images(annotations) -> list[dict]:
     return images
 
 
-class OpenImagesDataset:
-    def __init__(self, artifacts, config):
-        self.annotations = Path(artifacts["annotations"].path)
-        images = read_images(self.annotations)
-        if len(images) < config.n_count:
-            raise MissingArtifactError(f"N_COUNT={config.n_count} but {self.annotations} lists {len(images)} images")
-        self.images = images[: config.n_count]
-        self.image_dir = Path(artifacts["images"].path)
-        self.count = len(self.images)
-        self.names = [image["file_name"] for image in self.images]
-        self.workers = max(1, min(config.workers, 16))
+class OpenImagesDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        self.annotations = run.artifact_path("annotations")
+        self.names = [image["file_name"] for image in read_images(self.annotations)]
+        self.image_dir = run.artifact_path("images")
+        self.workers = max(1, min(run.config.workers, 16))
         self._loaded: dict[int, np.ndarray] = {}
 
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
     def prepare(self) -> None:
-        missing = [name for name in self.names if not (self.image_dir / name).is_file()]
+        names = [self.names[i] for i in self.run.indices]
+        missing = [name for name in names if not (self.image_dir / name).is_file()]
         if missing:
             raise MissingArtifactError(
-                f"{len(missing)} of {self.count} images listed in {self.annotations.name} are not in "
+                f"{len(missing)} of {len(names)} images listed in {self.annotations.name} are not in "
                 f"{self.image_dir} (first: {missing[0]}). Fetch them with "
-                "`python -m vision.retinanet.openimages --dataset-dir <data>/openimages` (see its README).")
-        print(f"   {self.count} images in {self.image_dir}; preprocessed as LoadGen loads them")
+                "`python -m vision.retinanet.build_dataset --dataset-dir <data>/openimages` (see its README).")
+        print(f"   {len(names)} images in {self.image_dir}; preprocessed as LoadGen loads them")
 
     def load(self, indices) -> None:
         todo = [i for i in indices if i not in self._loaded]

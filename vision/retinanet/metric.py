@@ -1,6 +1,7 @@
 """mAP exactly as upstream's accuracy-openimages.py computes and prints it, with pycocotools.
 
-- Entries are read in log order; the first response per qsl_idx counts, later ones are dupes.
+- Responses come in log order, decoded as float32; the first per qsl_idx counts, later ones are
+  dupes (upstream's "found N results" counts them too).
 - qsl index i is the i-th image of the annotation file; a response shorter than one detection
   (7 floats) still adds its image to the evaluated set ("images with no results").
 - Boxes are scaled by the image's JSON height and width in **float64**: upstream runs on numpy 1,
@@ -9,8 +10,8 @@
   is ``mAP=<100 * stats[0]:.3f>%``, the line the submission checker parses.
 
 Differences, each where upstream fails: a log without any detection scores 0 (pycocotools'
-``loadRes`` cannot take an empty list), a qsl_idx outside the annotation file is a clear error,
-and trailing values short of a whole detection are ignored.
+``loadRes`` cannot take an empty list), a qsl_idx outside the annotation file is a clear error
+(``Responses`` sized by the file), and trailing values short of a whole detection are ignored.
 """
 
 from __future__ import annotations
@@ -20,30 +21,22 @@ import os
 
 import numpy as np
 
-from harness.codecs import read_accuracy_log
 from harness.score import Score
 
-from . import coco_parallel
-from .codec import unpack
+from . import coco_parallel, codec
 
 
-def decode(entries: list[dict], images: list[dict], label_map: list[int] | None = None, verbose=False,
-           out=print, image_dir: str = "") -> tuple[list[dict], set, dict]:
-    """Detections (COCO result dicts, in log order), the evaluated image ids, and counts."""
+def coco_detections(responses, images: list[dict], label_map: list[int] | None = None, verbose=False,
+                    out=print, image_dir: str = "") -> tuple[list[dict], set, dict]:
+    """Detections (COCO result dicts, in log order), the evaluated image ids, and counts, from the
+    decoded first responses (flat float32 arrays)."""
     detections: list[dict] = []
     image_ids: set = set()
-    seen: set = set()
-    no_results = 0
-    for entry in entries:
-        idx = int(entry["qsl_idx"])
-        if idx in seen:
-            continue
-        seen.add(idx)
-        if not 0 <= idx < len(images):
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but the annotation file lists only "
-                             f"{len(images)} images")
+    responded = no_results = 0
+    for idx, values in responses:
+        responded += 1
         image = images[idx]
-        found = unpack(bytes.fromhex(entry["data"]))
+        found = codec.detections(values)
         if len(found) == 0:
             image_ids.add(image["id"])  # an evaluated image with no detections: its objects are misses
             no_results += 1
@@ -60,12 +53,12 @@ def decode(entries: list[dict], images: list[dict], label_map: list[int] | None 
         if label_map is not None:
             labels = np.asarray(label_map)[labels]
         loc = os.path.join(image_dir, "validation/data", image["file_name"])
-        for (_, ymin, xmin, ymax, xmax, score, _), label in zip(scaled.tolist(), labels.tolist()):
+        for (_, ymin, xmin, ymax, xmax, confidence, _), label in zip(scaled.tolist(), labels.tolist()):
             detections.append({"image_id": image["id"], "image_loc": loc, "category_id": label,
-                               "bbox": [xmin, ymin, xmax - xmin, ymax - ymin], "score": score})
+                               "bbox": [xmin, ymin, xmax - xmin, ymax - ymin], "score": confidence})
         image_ids.add(image["id"])
-    counts = {"results": len(entries), "images": len(image_ids), "no_results": no_results,
-              "dupes": len(entries) - len(seen)}
+    counts = {"results": responded + responses.duplicates, "images": len(image_ids), "no_results": no_results,
+              "dupes": responses.duplicates}
     return detections, image_ids, counts
 
 
@@ -101,12 +94,11 @@ def map_line(stats) -> str:
     return "mAP={:.3f}%".format(100.0 * float(stats[0]))
 
 
-def score_entries(entries, coco_gt, verbose=False, out=print, workers: int = 1, label_map=None,
-                  image_dir: str = "", on_detections=None) -> Score:
-    """Score decoded log entries against a loaded ground truth; prints what upstream prints."""
-    if not entries:
-        raise ValueError("no responses to score: the accuracy log is empty")
-    detections, image_ids, counts = decode(entries, coco_gt.dataset["images"], label_map, verbose, out, image_dir)
+def score_responses(responses, coco_gt, verbose=False, out=print, workers: int = 1, label_map=None,
+                    image_dir: str = "", on_detections=None) -> Score:
+    """Score decoded first responses against a loaded ground truth; prints what upstream prints."""
+    detections, image_ids, counts = coco_detections(responses, coco_gt.dataset["images"], label_map, verbose, out,
+                                                    image_dir)
     if on_detections is not None:
         on_detections(detections)
     stats = coco_map(coco_gt, detections, image_ids, workers, out)
@@ -132,9 +124,10 @@ def load_ground_truth(annotations, out=print):
         return COCO(str(annotations))
 
 
-def score_run(log_path, dataset) -> Score:
-    """The run's scorer: the harness prints the result lines itself, so nothing is printed here."""
+def score(responses, dataset, run) -> Score:
+    """The run's scorer, against the run's annotation file: the harness prints the result lines
+    itself, so nothing is printed here."""
     quiet = lambda _line: None  # noqa: E731
-    coco_gt = load_ground_truth(dataset.annotations, quiet)
+    coco_gt = load_ground_truth(run.artifact_path("annotations"), quiet)
     # One process: on small machines forking for COCOeval cost more than it saved (see the bench).
-    return score_entries(read_accuracy_log(log_path), coco_gt, out=quiet, workers=1)
+    return score_responses(responses, coco_gt, out=quiet, workers=1)

@@ -1,31 +1,24 @@
-"""Build the MLPerf OpenImages validation subset (or the calibration set) from public Open Images V6 files.
+"""Build the MLPerf OpenImages validation subset from public Open Images V6 files, with the file
+helpers the calibration set shares (the command line is ``build_dataset.py``).
 
-    python -m vision.retinanet.openimages --dataset-dir DATA_DIR/openimages [--workers 16]
-    python -m vision.retinanet.openimages --dataset-dir DATA_DIR/openimages --calibration
-
-Fetches the box annotations and the class names (Google Storage), downloads every validation
-image with a box of one of the 264 MLPerf classes (the public ``open-images-dataset`` S3 bucket
-over plain HTTPS, no credentials), then writes ``annotations/openimages-mlperf.json`` as
+``build`` fetches the box annotations and the class names (Google Storage), downloads every
+validation image with a box of one of the 264 MLPerf classes (the public ``open-images-dataset``
+S3 bucket over plain HTTPS, no credentials), then writes ``annotations/openimages-mlperf.json`` as
 upstream's ``tools/openimages.py`` does: images sorted by ImageID with ids 1..N, height and width
 as OpenCV decodes the file, boxes in pixels ``[XMin*W, YMin*H, (XMax-XMin)*W, (YMax-YMin)*H]``,
 ``iscrowd = IsGroupOf``, ``category_id`` = position in the MLPerf class list. Downloads resume:
 finished files are kept, partial ones are continued, and every file is moved into place only
 once complete. Layout: ``<dir>/annotations/*.csv, openimages-mlperf.json`` and
-``<dir>/validation/data/<ImageID>.jpg``. ``--calibration`` builds the 500-image calibration set
-instead (see ``calibration.py``).
+``<dir>/validation/data/<ImageID>.jpg``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness.errors import HarnessError
 from harness.fetch import FetchError, download
 from harness.hashing import verify
 
@@ -158,28 +151,3 @@ def build(dataset_dir: Path, workers: int = 16, image_url: str = IMAGE_URL,
     out = write_json(coco_annotations(rows, image_sizes(paths, workers)), notes / "openimages-mlperf.json")
     print(f"{len(image_ids)} images, {len(rows)} boxes -> {out}")
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vision.retinanet.openimages", description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset-dir", required=True,
-                        help="where annotations/ and validation/data/ (or calibration/data/) go")
-    parser.add_argument("--calibration", action="store_true",
-                        help="build the 500-image calibration set (Open Images train split) instead")
-    parser.add_argument("--workers", type=int, default=min(32, (os.cpu_count() or 1) * 4), help="parallel downloads")
-    args = parser.parse_args(argv)
-    try:
-        if args.calibration:
-            from . import calibration
-
-            calibration.build(Path(args.dataset_dir), args.workers)
-        else:
-            build(Path(args.dataset_dir), args.workers)
-    except (HarnessError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return getattr(exc, "exit_code", 1)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from harness import pool as processes
-from harness.codecs import read_accuracy_log
+from harness.codecs import ArrayCodec, Responses
 
-from .metric import accuracy_line, decode_entries, dice_scores, partial_note, summarise
+from .metric import accuracy_line, dice_scores, partial_note, summarise
 from .store import read_index
 
-DTYPES = ("int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+DTYPES = ("int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")  # upstream's --output_dtype
 
 
 def _save_prediction(job) -> None:
@@ -78,19 +78,21 @@ def main(argv: list[str]) -> int:
     file_list, aux = read_index(pre)
     print("Loading loadgen accuracy log...")
     predictions = {}
-    for _, case, flat in decode_entries(read_accuracy_log(args.log_file), file_list, np.dtype(args.output_dtype)):
+    for idx, flat in Responses(args.log_file, ArrayCodec(args.output_dtype), size=len(file_list)):
+        case = file_list[idx]
         if case not in aux:
             raise ValueError(f"{case} is in the log but not in {pre / 'preprocessed_files.pkl'}")
         predictions[case] = flat.reshape(aux[case]["image_shape"])
     print("Running postprocessing...")
     print("Saving predictions...")
     post.mkdir(parents=True, exist_ok=True)
-    processes.map_in_order(_save_prediction, [(np.squeeze(p, 0), aux[c]["reshaped_affine"], post / c / "prediction.nii.gz")
-                            for c, p in predictions.items()], args.num_proc)
+    saves = [(np.squeeze(p, 0), aux[c]["reshaped_affine"], post / c / "prediction.nii.gz")
+             for c, p in predictions.items()]
+    processes.map_in_order(_save_prediction, saves, args.num_proc)
     print("Running evaluation...")
     cases = [c for c in file_list if c in predictions]  # the reference's order: its file list
-    scores = processes.map_in_order(_case_dice, [(pre / "nifti" / c / "segmentation.nii.gz", post / c / "prediction.nii.gz")
-                               for c in cases], args.num_proc)
+    pairs = [(pre / "nifti" / c / "segmentation.nii.gz", post / c / "prediction.nii.gz") for c in cases]
+    scores = processes.map_in_order(_case_dice, pairs, args.num_proc)
     per_case = dict(zip(cases, scores))
     write_summary(post / "summary.csv", per_case, summarise(per_case))
     print("Processing evaluation summary...")

@@ -9,28 +9,34 @@ from __future__ import annotations
 
 import time
 
+from harness.contract import Backend
 from harness.errors import HarnessError
 from harness.torch_device import resolve_device, torch_dtype
 
+from .dataset import VERSION
 from .sliding_window import SlidingWindow
 
 
-class ReferenceBackend:
-    def __init__(self, dataset, artifacts, config):
+class ReferenceBackend(Backend):
+    def __init__(self, dataset, run):
         from .model import load
 
-        self.dataset = dataset
+        super().__init__(dataset, run)
+        config = run.config
         device = resolve_device(config.device)
+        weights = run.artifact_path("weights")
         try:
-            model = load(str(artifacts["weights"].path)).to(device, torch_dtype(config.data_type))
+            model = load(str(weights)).to(device, torch_dtype(config.data_type))
         except (RuntimeError, ValueError, OSError) as exc:
-            raise HarnessError(f"cannot load the 3D U-Net checkpoint {artifacts['weights'].path}: {exc}") from None
+            raise HarnessError(f"cannot load the 3D U-Net checkpoint {weights}: {exc}") from None
         self.window = SlidingWindow(model, dataset.roi, device, torch_dtype(config.data_type), config.batch_size)
         self.done = 0
-        # what changes the outputs beyond the artifacts' checksums (the harness keys its resume store on it)
-        self.cache_settings = {"roi": dataset.roi, "preprocessing": dataset.version}
         print(f"   model on {device} in {config.data_type}, ROI {dataset.roi}, "
               f"{config.batch_size} window(s) per forward pass")
+
+    def cache_settings(self) -> dict:
+        """The ROI and the preprocessing version change the outputs beyond the artifacts' checksums."""
+        return {"roi": self.dataset.roi, "preprocessing": VERSION}
 
     def predict(self, indices) -> list:
         outputs = []

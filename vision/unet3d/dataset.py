@@ -1,10 +1,11 @@
 """The QSL side of 3D-UNet: the 43 KiTS19 inference cases, preprocessed once into a cache.
 
-Sample ``i`` is ``INFERENCE_CASES[i]``; N_COUNT=n takes the first n cases. The cache folder sits
-beside the raw data (``<raw>/../preprocessed/<version>-roi<roi>``) in the reference's layout.
-Each preprocessed pickle is compared with the reference's MD5; a mismatch is reported (in the
-console and in result.json), not fatal, because it can come from a library version as well as
-from revised KiTS19 labels.
+Sample ``i`` is ``INFERENCE_CASES[i]``; a run preprocesses the cases of its indices. The cache
+folder sits beside the raw data (``<raw>/../preprocessed/<version>-roi<roi>``) in the reference's
+layout. Each preprocessed pickle is compared with the reference's MD5; a mismatch is reported (in
+the console and in result.json), not fatal, because it can come from a library version as well as
+from revised KiTS19 labels. The scorer reads labels and shapes back from that cache, so it needs
+no ``prepare`` (a merge of shard runs scores their cache).
 
 A fixture manifest may carry ``"roi"`` (a smaller sliding window for tiny volumes) and
 ``"checksums"`` (``{case: md5}`` replacing the reference's); real runs use neither.
@@ -17,60 +18,59 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.contract import Dataset
 from harness.errors import MissingArtifactError
 
 from . import store
 from .cases import INFERENCE_CASES, REFERENCE_MD5
-from .preprocess import ROI, stride_of
+from .preprocess import ROI
 
 VERSION = "ref-v1"  # bump when preprocessing output can change
 
 
 def manifest_options(path: str | None) -> dict:
+    """The fixture settings a manifest may carry: ``roi`` and ``checksums``."""
     if not path:
         return {}
     options = json.loads(Path(path).read_text())
     roi = int(options.get("roi", ROI))
     if roi < 16 or roi % 2:
         raise ValueError(f"manifest {path}: roi must be an even number of voxels >= 16, got {roi}")
-    return {"roi": roi, "checksums": options.get("checksums"), "demo": bool(options.get("demo"))}
+    return {"roi": roi, "checksums": options.get("checksums")}
 
 
-class KitsDataset:
-    def __init__(self, artifacts, config):
-        options = manifest_options(config.manifest)
+class KitsDataset(Dataset):
+    def __init__(self, run):
+        super().__init__(run)
+        options = manifest_options(run.config.manifest)
         self.roi = options.get("roi", ROI)
-        self.stride = stride_of(self.roi)
         self.expected_md5 = options.get("checksums") or REFERENCE_MD5
-        self.cases = list(INFERENCE_CASES[: config.n_count])
-        self.total = len(INFERENCE_CASES)
-        self.count = len(self.cases)
-        self.names = self.cases
-        self.raw_dir = Path(artifacts["kits19"].path)
+        self.cases = list(INFERENCE_CASES)
+        self.raw_dir = run.artifact_path("kits19")
         self.pre_dir = self.raw_dir.parent / "preprocessed" / f"{VERSION}-roi{self.roi}"
-        self.workers = config.workers
-        self.version = VERSION
-        self.checksum_mismatches: list[str] = []
-        self.records: dict[str, dict] = {}
         self._loaded: dict[int, np.ndarray] = {}
-        if self.roi != ROI and not options.get("demo"):
+        if self.roi != ROI and not run.demo:
             print(f"   warning: ROI {self.roi} instead of the reference's {ROI}: results are not comparable")
 
+    @property
+    def size(self) -> int:
+        return len(self.cases)
+
     def prepare(self) -> None:
-        missing = store.missing_raw(self.raw_dir, self.cases)
+        cases = [self.cases[i] for i in self.run.indices]
+        missing = store.missing_raw(self.raw_dir, cases)
         if missing:
             raise MissingArtifactError(
-                f"{len(missing)} of {self.count} KiTS19 cases have no imaging.nii.gz + segmentation.nii.gz "
+                f"{len(missing)} of {len(cases)} KiTS19 cases have no imaging.nii.gz + segmentation.nii.gz "
                 f"under {self.raw_dir} (first: {missing[0]}). Fetch the raw data as README.md says "
                 "(git clone https://github.com/neheller/kits19, then python -m starter_code.get_imaging).")
-        done = store.build(self.raw_dir, self.pre_dir, self.cases, self.roi, self.workers)
-        print(f"   preprocessed {len(done)} case(s), {self.count - len(done)} from the cache {self.pre_dir}")
-        self.records = store.records(self.pre_dir, self.cases)
+        done = store.build(self.raw_dir, self.pre_dir, cases, self.roi, self.run.config.workers)
+        print(f"   preprocessed {len(done)} case(s), {len(cases) - len(done)} from the cache {self.pre_dir}")
         store.write_index(self.pre_dir, INFERENCE_CASES, store.records(self.pre_dir, self._built()))
-        self.checksum_mismatches = store.checksum_mismatches(self.records, self.expected_md5)
-        if self.checksum_mismatches:
-            print(f"   warning: {len(self.checksum_mismatches)} of {self.count} preprocessed case(s) differ from "
-                  f"the reference checksums (first: {self.checksum_mismatches[0]}); see README.md")
+        mismatches = self.checksum_mismatches(cases)
+        if mismatches:
+            print(f"   warning: {len(mismatches)} of {len(cases)} preprocessed case(s) differ from "
+                  f"the reference checksums (first: {mismatches[0]}); see README.md")
 
     def _built(self) -> list[str]:
         return [c for c in INFERENCE_CASES if (self.pre_dir / "aux" / f"{c}.json").is_file()]
@@ -93,4 +93,10 @@ class KitsDataset:
         return store.load_case(self.pre_dir, self.cases[index])[1]
 
     def image_shape(self, index: int) -> tuple[int, ...]:
-        return tuple(self.records[self.cases[index]]["image_shape"])
+        """The preprocessed volume's shape, from the case's record in the cache."""
+        case = self.cases[index]
+        return tuple(store.records(self.pre_dir, [case])[case]["image_shape"])
+
+    def checksum_mismatches(self, cases) -> list[str]:
+        """Those of the (preprocessed) ``cases`` whose pickle differs from the expected MD5."""
+        return store.checksum_mismatches(store.records(self.pre_dir, cases), self.expected_md5)

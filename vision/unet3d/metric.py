@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.codecs import read_accuracy_log
 from harness.score import Score
 
 
@@ -60,22 +59,6 @@ def accuracy_line(means: dict[str, float]) -> str:
     return f"Accuracy: mean = {means['composite']:.5f}, kidney = {means['kidney']:.4f}, tumor = {means['tumor']:.4f}"
 
 
-def decode_entries(entries: list[dict], file_list, dtype=np.uint8):
-    """Yield ``(qsl_idx, case, flat prediction)`` for the first response per sample, in log order
-    (later ones are duplicates), freeing each hex payload as it goes: a full log holds about
-    2.8 GB of hex."""
-    seen = set()
-    for entry in entries:
-        idx = int(entry["qsl_idx"])
-        if idx in seen:
-            continue
-        if not 0 <= idx < len(file_list):
-            raise ValueError(f"the accuracy log has qsl_idx {idx}, but there are only {len(file_list)} cases")
-        seen.add(idx)
-        data, entry["data"] = entry["data"], None
-        yield idx, file_list[idx], np.frombuffer(bytes.fromhex(data), dtype=np.dtype(dtype).newbyteorder("<"))
-
-
 def partial_note(scored: int, total: int) -> str | None:
     if scored >= total:
         return None
@@ -83,25 +66,25 @@ def partial_note(scored: int, total: int) -> str | None:
             "(case_00185 counts twice, via case_00400)")
 
 
-def score_run(log_path, dataset) -> Score:
-    """The run's scorer: ground truth from the preprocessed pickles (the same values the reference
-    reads back from its NIfTI copies)."""
-    entries = read_accuracy_log(log_path)
+def score(responses, dataset, run) -> Score:
+    """The run's scorer on the decoded (uint8) label volumes: ground truth from the preprocessed
+    pickles (the same values the reference reads back from its NIfTI copies)."""
     per_case = {}
-    for idx, case, flat in decode_entries(entries, dataset.cases):
-        shape = dataset.image_shape(idx)
+    for idx, flat in responses:
+        case, shape = dataset.cases[idx], dataset.image_shape(idx)
         if flat.size != int(np.prod(shape)):
             raise ValueError(f"{case}: the response has {flat.size} voxels, the volume {shape} "
                              f"has {int(np.prod(shape))}")
         per_case[case] = dice_scores(flat.reshape(shape), dataset.label(idx))
     per_case = {c: per_case[c] for c in dataset.cases if c in per_case}  # the reference sums in case order
     means = summarise(per_case)
-    notes = [n for n in (partial_note(len(per_case), dataset.total),) if n]
-    if dataset.checksum_mismatches:
-        notes.append(f"{len(dataset.checksum_mismatches)} preprocessed case(s) differ from the reference checksums "
-                     f"({', '.join(dataset.checksum_mismatches[:5])}); see the benchmark README")
+    mismatches = dataset.checksum_mismatches(list(per_case))
+    notes = [n for n in (partial_note(len(per_case), dataset.size),) if n]
+    if mismatches:
+        notes.append(f"{len(mismatches)} preprocessed case(s) differ from the reference checksums "
+                     f"({', '.join(mismatches[:5])}); see the benchmark README")
     return Score(values={"DICE": round(means["composite"], 5)}, lines=[accuracy_line(means)], scored=len(per_case),
-                 duplicates=len(entries) - len(per_case), notes=notes,
+                 duplicates=responses.duplicates, notes=notes,
                  details={"kidney": means["kidney"], "tumor": means["tumor"], "composite_unrounded": means["composite"],
                           "per_case": {c: {"kidney": k, "tumor": t} for c, (k, t) in per_case.items()},
-                          "checksum_mismatches": dataset.checksum_mismatches})
+                          "checksum_mismatches": mismatches})

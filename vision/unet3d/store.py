@@ -111,7 +111,10 @@ def write_index(out_dir: Path, file_list, recs: dict[str, dict]) -> None:
         cases[case] = {"original_affine": np.array(r["original_affine"]),
                        "reshaped_affine": np.array(r["reshaped_affine"]),
                        "zoom_factor": np.array(r["zoom_factor"]), "case": case, "image_shape": tuple(r["image_shape"])}
-    safe_pickle.dump({"file_list": list(file_list), "cases": cases}, Path(out_dir) / "preprocessed_files.pkl")
+    path = Path(out_dir) / "preprocessed_files.pkl"
+    tmp = path.with_name(f".{os.getpid()}.{path.name}")  # shards running side by side each write it whole
+    tmp.write_bytes(safe_pickle.dumps({"file_list": list(file_list), "cases": cases}))
+    os.replace(tmp, path)
 
 
 def read_index(pre_dir: Path) -> tuple[list[str], dict[str, dict]]:
