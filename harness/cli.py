@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -36,6 +37,15 @@ def cmd_run(args) -> int:
 
     bench = registry.get(args.benchmark)
     return evaluate(bench, run_config.resolve(bench, _flags(args)), args.run_dir_file)
+
+
+def cmd_check(args) -> int:
+    """Validate the settings of a run (standard library only): the entry scripts call this before
+    they look for the benchmark's environment, so a bad value is named first."""
+    bench = registry.get(args.benchmark)
+    run_config.resolve(bench, _flags(args))
+    run_config.gpus()
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -184,6 +194,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command", required=True)
     for name, func, text in (("run", cmd_run, "evaluate a benchmark under LoadGen and judge it"),
+                             ("check", cmd_check, "validate a run's settings and exit (0, or 2 naming the bad one)"),
                              ("demo", cmd_demo, "the whole pipeline on generated data and random weights")):
         p = sub.add_parser(name, help=text)
         p.add_argument("benchmark")
@@ -222,8 +233,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # stop as Ctrl-C does: clean up, mark the run, exit 130
     try:
         return args.func(args)
     except HarnessError as exc:

@@ -150,8 +150,8 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     raw, name = get("batch_size")
     batch_size = bench.default_batch_size if raw is None else _int(name, raw, 1, MAX_BATCH_SIZE)
 
-    data_dir = _directory(get("data_dir"), ROOT / "data")
-    log_dir = _directory(get("log_dir"), ROOT / "logs")
+    data_dir = _data_dir(get("data_dir"))
+    log_dir = _log_dir(get("log_dir"))
 
     offline = _flag(get("offline"), False, "use 1 (never open a connection) or 0")
     resume = _flag(get("resume"), True, "use 1 (reuse samples a killed run finished) or 0 (compute all)")
@@ -190,8 +190,7 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
 def paths(env: dict | None = None) -> tuple[str, str]:
     """``(data_dir, log_dir)`` for commands that run no benchmark (list, summary, demo fixtures)."""
     env = dict(os.environ) if env is None else env
-    return (_directory(_source("data_dir", {}, env), ROOT / "data"),
-            _directory(_source("log_dir", {}, env), ROOT / "logs"))
+    return _data_dir(_source("data_dir", {}, env)), _log_dir(_source("log_dir", {}, env))
 
 
 def publish_settings(flags: dict, env: dict | None = None) -> tuple[str, bool]:
@@ -227,11 +226,43 @@ def _flag(source: tuple[str | None, str], default: bool, allowed: str) -> bool:
     return value in ("1", "true", "yes")
 
 
-def _directory(source: tuple[str | None, str], default: Path) -> str:
+def _data_dir(source: tuple[str | None, str]) -> str:
+    """The default data/ is created when needed; a DATA_DIR given must exist (a typo must not start
+    a download of hundreds of gigabytes into a new tree somewhere else)."""
     raw, name = source
     if raw is None:
-        return str(default)
+        return str(ROOT / "data")
     path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise _bad(name, raw, "give an existing directory (create it first; only the default data/ is "
+                              "created for you)" if not path.exists() else "give a directory, not a file")
+    return str(path.resolve())
+
+
+def _log_dir(source: tuple[str | None, str]) -> str:
+    """LOG_DIR: an existing writable directory, or one that can be created in a writable parent."""
+    raw, name = source
+    path = ROOT / "logs" if raw is None else Path(raw).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise _bad(name, raw, "give a directory, not a file")
-    return str(path.resolve())
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise _bad(name, raw, f"{existing} is a file, so no directory can be made under it")
+    if not os.access(existing, os.W_OK | os.X_OK) or str(existing).startswith(("/proc", "/sys")):
+        raise _bad(name, raw if raw is not None else str(path),
+                   f"runs are written there, but {existing} is not writable; give a writable directory")
+    return str(path)
+
+
+def gpus(env: dict | None = None) -> list[str]:
+    """GPUS=0,1,cpu: one shard per entry (a GPU index, or cpu), run in parallel by scripts/shards.sh;
+    [] when unset."""
+    env = dict(os.environ) if env is None else env
+    raw = env.get("GPUS", "").strip()
+    if not raw:
+        return []
+    entries = [e.strip().lower() for e in raw.split(",")]
+    indices = [e for e in entries if e != "cpu"]
+    if any(not re.fullmatch(r"[0-9]+", e) for e in indices) or len(set(indices)) != len(indices):
+        raise _bad("GPUS", raw, "list one device per shard: GPU indices (each once) or cpu, e.g. 0,1,2,3 or cpu,cpu")
+    return entries

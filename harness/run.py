@@ -62,6 +62,8 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
     print(f"== {bench.make_name}: resolved configuration")
     print(config.describe())
     backend_class(bench, config.backend)  # a bad BACKEND stops before any download or run directory
+    if config.device.startswith("cuda"):
+        torch_device.resolve_device(config.device)  # and so does a GPU that is not there
     manifest = artifacts.load_manifest(config.manifest)
     resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest, config.data_source)
     demo = bool(manifest.get("demo"))
@@ -88,6 +90,10 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
 
 
 def _failed(result: RunResult, exc: BaseException) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        result.status, result.verdict, result.error = "interrupted", "ERROR", str(exc) or "interrupted"
+        print(f"== {result.name} interrupted; run the same command again to resume (RESUME=0 starts over)")
+        return
     result.status, result.verdict = "failed", "ERROR"
     result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     print(f"== {result.name} FAILED: {result.error}")
@@ -124,10 +130,8 @@ def _execute(run: Run, result: RunResult) -> int:
 def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult):
     """The LoadGen test itself, through the resume store and the shard offset where they apply."""
     config = run.config
-    sut = backend
-    if config.mode == "accuracy" and config.resume:
-        sut = _resuming(run, backend, result)
-    qsl = dataset
+    resuming = _resuming(run, backend, result) if config.mode == "accuracy" and config.resume else None
+    qsl, sut = dataset, resuming or backend
     if run.indices.start:
         print(f"== shard {config.shard} of {config.shards}: samples {run.indices.start}..{run.indices.stop - 1}")
         qsl, sut = shards.Offset(dataset, run.indices.start), shards.Offset(sut, run.indices.start)
@@ -137,10 +141,12 @@ def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult
         batch_size=config.batch_size, outdir=run.run_dir, user_conf=run.run_dir / "user.conf",
         report_tokens=run.benchmark.report_tokens)
     print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
-    stats = runner.run(qsl, sut, load_object(run.benchmark.codec), settings)
-    if isinstance(sut, store.ResumingBackend):
-        result.resume.update(reused=sut.reused, computed=sut.computed)
-        sut.store.close()
+    try:
+        stats = runner.run(qsl, sut, load_object(run.benchmark.codec), settings)
+    finally:
+        if resuming is not None:
+            result.resume.update(reused=resuming.reused, computed=resuming.computed)
+            resuming.store.close()
     return stats
 
 

@@ -16,6 +16,7 @@ One LoadGen test per process: LoadGen 4.1 counts user-conf loads per process and
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -51,6 +52,71 @@ class RunnerError(RuntimeError):
     pass
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived during the LoadGen test; it was stopped after the batch in progress."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class SignalWatcher:
+    """Ctrl-C and SIGTERM while LoadGen holds the main thread inside StartTest.
+
+    Python runs signal handlers in the main thread between bytecodes, which never happens while
+    StartTest runs, and the kernel may hand the signal to any thread (torch's among them). The C
+    handler writes the signal's number to the wakeup fd whichever thread took it, so a watcher
+    thread reading that socket sets ``stop``; the worker then answers the remaining queries empty,
+    LoadGen returns and the run raises ``Interrupted``."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.signal_name = ""
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if not self.active:
+            return self
+        import socket
+
+        self.reader, self.writer = socket.socketpair()
+        self.writer.setblocking(False)
+        self.previous_fd = signal.set_wakeup_fd(self.writer.fileno(), warn_on_full_buffer=False)
+        self.previous = {s: signal.signal(s, self._noted) for s in STOP_SIGNALS}
+        self.thread = threading.Thread(target=self._watch, name="harness-signals", daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if not self.active:
+            return
+        signal.set_wakeup_fd(self.previous_fd)
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        self.writer.send(b"\0")  # wakes the watcher, which then ends
+        self.thread.join()
+        self.reader.close()
+        self.writer.close()
+
+    def _noted(self, number, frame) -> None:  # the Python-level handler: never raises mid-test
+        self._stop(number)
+
+    def _stop(self, number: int) -> None:
+        if not self.stop.is_set():
+            self.signal_name = signal.Signals(number).name
+            print(f"\n== {self.signal_name}: stopping after the batch in progress (finished samples are kept)",
+                  flush=True)
+            self.stop.set()
+
+    def _watch(self) -> None:
+        while True:
+            data = self.reader.recv(64)
+            for number in data:
+                if number in STOP_SIGNALS:
+                    self._stop(number)
+            if not data or 0 in data:
+                return
+
+
 def build_test_settings(lg, settings: RunnerSettings):
     """TestSettings from the embedded v4.1 mlperf.conf, then our user.conf, then the run's needs."""
     ts = lg.TestSettings()
@@ -74,8 +140,9 @@ def build_test_settings(lg, settings: RunnerSettings):
 class _Worker:
     """Takes issued queries off LoadGen's thread, batches them and completes them."""
 
-    def __init__(self, lg, backend, codec, settings: RunnerSettings, stats: RunStats):
+    def __init__(self, lg, backend, codec, settings: RunnerSettings, stats: RunStats, stop: threading.Event):
         self.lg, self.backend, self.codec, self.settings, self.stats = lg, backend, codec, settings, stats
+        self.stop_requested = stop
         self.inbox: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._loop, name="harness-sut", daemon=True)
 
@@ -109,6 +176,9 @@ class _Worker:
 
     def _complete(self, ids: list[int], indices: list[int]) -> None:
         self.stats.issued += len(ids)
+        if self.stop_requested.is_set():  # interrupted: LoadGen still needs every completion to return
+            self._send(ids, np.zeros(0, np.uint8), 0, None)
+            return
         try:
             outputs = self.backend.predict(indices)
             if len(outputs) != len(ids):
@@ -156,7 +226,8 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     """Run one LoadGen test; the four LoadGen logs land in ``settings.outdir``.
 
     Raises RunnerError when the backend failed on any sample (after LoadGen has finished, so the
-    logs are complete), so a failing model never yields a verdict.
+    logs are complete), so a failing model never yields a verdict; ``Interrupted`` after a SIGINT
+    or SIGTERM (see SignalWatcher).
     """
     import mlperf_loadgen as lg
 
@@ -174,17 +245,20 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
         raise RunnerError(f"{no_audit} exists; remove it (the harness passes this name to disable audits)")
 
     stats = RunStats()
-    worker = _Worker(lg, backend, codec, settings, stats)
-    worker.thread.start()
-    sut = lg.ConstructFastSUT(worker.issue, lambda: None)
-    qsl = lg.ConstructQSL(settings.sample_count, min(settings.performance_count, settings.sample_count),
-                          dataset.load, dataset.unload)
-    try:
-        lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))
-    finally:
-        lg.DestroyQSL(qsl)
-        lg.DestroyFastSUT(sut)
-        worker.stop()
+    with SignalWatcher() as signals:
+        worker = _Worker(lg, backend, codec, settings, stats, signals.stop)
+        worker.thread.start()
+        sut = lg.ConstructFastSUT(worker.issue, lambda: None)
+        qsl = lg.ConstructQSL(settings.sample_count, min(settings.performance_count, settings.sample_count),
+                              dataset.load, dataset.unload)
+        try:
+            lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))
+        finally:
+            lg.DestroyQSL(qsl)
+            lg.DestroyFastSUT(sut)
+            worker.stop()
+    if signals.stop.is_set():
+        raise Interrupted(f"{signals.signal_name} during the LoadGen test")
     if stats.errors:
         raise RunnerError(f"the backend failed on {len(stats.errors)} batch(es); first error:\n{stats.errors[0]}")
     return stats

@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 name="${1:?usage: eval.sh <benchmark> [flags]}"
 shift
+harness check "$name" "$@"  # every setting validated before anything else, standard library only
 python="$(env_python "$name")"
 if [ "${DATA_SOURCE:-upstream}" = dvc ]; then
   PATH="$(dirname "$(tools_python)"):$PATH"  # the data comes through dvc, from the tools environment

@@ -10,6 +10,14 @@ IFS=, read -r -a devices <<< "${GPUS:?GPUS lists one device per shard, e.g. GPUS
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 pids=()
+stop() {  # background jobs ignore Ctrl-C: pass it on, so every shard stops and keeps its samples
+  trap - INT TERM
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait || true
+  echo "=== interrupted: every shard stopped; run the same command again to resume"
+  exit 130
+}
+trap stop INT TERM
 for i in "${!devices[@]}"; do
   device="${devices[$i]}"
   if [ "$device" = cpu ]; then visible="${CUDA_VISIBLE_DEVICES:-}"; run_device=cpu; else visible="$device"; run_device=cuda:0; fi

@@ -16,10 +16,12 @@ FIXTURE_COUNT = 24
 
 
 def harness_env(tmp_path: Path, **extra) -> dict:
-    """An environment for running the harness in a subprocess: current interpreter, private dirs."""
+    """An environment for running the harness in a subprocess: current interpreter, private dirs
+    (the data folder exists: a DATA_DIR that is given must)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("SCENARIO", "N_COUNT", "DATA_TYPE", "DEVICE", "MODE", "BACKEND", "BATCH_SIZE",
                         "DATA_DIR", "LOG_DIR", "OFFLINE", "MANIFEST", "WORKERS", "MAKEFLAGS", "MAKELEVEL")}
+    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
     env.update(ENV_MANAGER="none", PYTHON=sys.executable, DATA_DIR=str(tmp_path / "data"),
                LOG_DIR=str(tmp_path / "logs"), PYTHONPATH=str(ROOT))
     env.update({k: str(v) for k, v in extra.items()})

@@ -57,3 +57,55 @@ def log_by_index_latest(log_dir):
     final = results[-1]
     entries = json.loads((final.parent / "mlperf_log_accuracy.json").read_text())
     return {e["qsl_idx"]: e["data"] for e in entries}, json.loads(final.read_text())
+
+
+def test_ctrl_c_stops_promptly_keeps_finished_samples_and_the_rerun_resumes(resnet_fixture, tmp_path):
+    manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=20)
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=FIXTURE_COUNT, BATCH_SIZE=4, DEVICE="cpu",
+                      PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}", SLOW_BACKEND_TRACE=tmp_path / "trace",
+                      BACKEND="slow_backend:SlowBackend", SLOW_BACKEND_SLEEP=1.0)
+    cmd = [sys.executable, "-m", "harness", "run", "resnet"]
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        victim = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        trace = tmp_path / "trace"
+        before = len(trace.read_text().split()) if trace.exists() else 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and victim.poll() is None:
+            if trace.exists() and len(trace.read_text().split()) >= before + 2:
+                break
+            time.sleep(0.05)
+        sent = time.monotonic()
+        victim.send_signal(stop)
+        out, _ = victim.communicate(timeout=60)
+        assert victim.returncode == 130, out
+        assert time.monotonic() - sent < 10  # the batch in progress (1 s), then LoadGen returns at once
+        assert f"{stop.name}: stopping after the batch in progress" in out
+        interrupted = [json.loads(p.read_text()) for p in (tmp_path / "logs").rglob("result.json")]
+        assert interrupted[-1]["status"] in ("interrupted",) and all(r["status"] == "interrupted" for r in interrupted)
+    done = run(cmd, dict(env, SLOW_BACKEND_SLEEP="0"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    _, result = log_by_index_latest(tmp_path / "logs")
+    announced = len((tmp_path / "trace").read_text().split())
+    assert result["resume"]["reused"] >= 4 * 2 and result["resume"]["reused"] + result["resume"]["computed"] == 24
+    assert result["resume"]["computed"] <= 4 * (announced - 4)  # nothing finished before was computed again
+    assert "accuracy=83.333%, good=20, total=24" in done.stdout
+
+
+def test_ctrl_c_on_a_gpus_run_stops_every_shard(resnet_fixture, tmp_path):
+    manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=20)
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=FIXTURE_COUNT, BATCH_SIZE=2, GPUS="cpu,cpu",
+                      PYTHONPATH=f"{ROOT}:{ROOT / 'tests'}", SLOW_BACKEND_TRACE=tmp_path / "trace",
+                      BACKEND="slow_backend:SlowBackend", SLOW_BACKEND_SLEEP=1.0)
+    shell = subprocess.Popen(["bash", str(ROOT / "scripts" / "eval.sh"), "resnet"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and shell.poll() is None:
+        if (tmp_path / "trace").exists() and len((tmp_path / "trace").read_text().split()) >= 2:
+            break
+        time.sleep(0.05)
+    shell.send_signal(signal.SIGINT)
+    out, _ = shell.communicate(timeout=60)
+    assert shell.returncode == 130, out
+    assert "every shard stopped" in out
+    results = [json.loads(p.read_text()) for p in (tmp_path / "logs").rglob("result.json")]
+    assert len(results) == 2 and all(r["status"] == "interrupted" for r in results)
