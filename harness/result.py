@@ -32,7 +32,8 @@ class RunResult:
     resume: dict | None = None
     loadgen: dict | None = None
     samples: dict | None = None
-    verdict: str | None = None  # PASS | FAIL | NOT JUDGED | ERROR
+    verdict: str | None = None  # PASS | FAIL | PARTIAL | NOT JUDGED | ERROR
+    verdict_on_slice: str | None = None  # a PARTIAL run: PASS or FAIL on the samples it ran
     metrics: dict | None = None
     accuracy_lines: list[str] | None = None
     details: dict | None = None

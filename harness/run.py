@@ -209,16 +209,16 @@ def _accuracy_verdict(run: Run, score: Score, result: RunResult, notes: list[str
                         + f"hash={log_hash}\n")
     rows = verdict.judge(bench, score.values)
     passed = verdict.overall(bench, rows)
+    partial = config.n_count < bench.total_count
     notes = [*notes, *score.notes]
-    if config.n_count < bench.total_count:
-        notes.append(f"partial run: {config.n_count} of {bench.total_count} samples; the official "
-                     "verdict needs the full set")
     if score.scored < run.count:
         notes.append(f"only {score.scored} of {run.count} samples were scored")
     if result.demo:
         notes.append(f"DEMO: {result.demo_note or 'generated fixture'}. These numbers are no accuracy claim.")
     result.samples.update(scored=score.scored, duplicates=score.duplicates)
-    result.status, result.verdict = "completed", "PASS" if passed else "FAIL"
+    result.status = "completed"
+    result.verdict = "PARTIAL" if partial else "PASS" if passed else "FAIL"
+    result.verdict_on_slice = ("PASS" if passed else "FAIL") if partial else None
     result.metrics, result.accuracy_lines, result.details = score.values, score.lines, score.details
     result.targets, result.notes = rows, notes
     for line in score.lines:
@@ -227,13 +227,18 @@ def _accuracy_verdict(run: Run, score: Score, result: RunResult, notes: list[str
     print(verdict.table(rows))
     for note in notes:
         print(f"note: {note}")
+    name = bench.make_name
     if result.shard:
-        print(f"== {bench.make_name} shard {config.shard} of {config.shards} finished ({result.verdict} on its slice); "
-              "the verdict belongs to the merged run: python -m harness merge <shard run dirs>")
+        print(f"== {name} shard {config.shard} of {config.shards} finished ({result.verdict_on_slice or result.verdict} "
+              "on its slice); the verdict belongs to the merged run: python -m harness merge <shard run dirs>")
         return 0
     if result.demo:
-        print(f"== {bench.make_name} demo finished: the pipeline ran end to end; its verdict "
-              f"({result.verdict}) judges random weights and means nothing. ({run_dir})")
+        print(f"== {name} demo finished: the pipeline ran end to end; its verdict "
+              f"({result.verdict_on_slice or result.verdict}) judges random weights and means nothing. ({run_dir})")
         return 0
-    print(f"== {bench.make_name}: {result.verdict}  ({run_dir})")
+    if partial:  # a check of the pipeline, not a result: the exit code says whether the slice passed
+        print(f"== {name}: PARTIAL: {config.n_count:,} of {bench.total_count:,} samples, not comparable with the "
+              f"target ({result.verdict_on_slice} on this slice)  ({run_dir})")
+        return 0 if passed else 1
+    print(f"== {name}: {result.verdict}  ({run_dir})")
     return 0 if passed else 1

@@ -35,6 +35,8 @@ def rows(results: dict[str, dict]) -> list[tuple]:
             label = result.get("verdict", "?")
             if target:
                 label = "PASS" if target.get("pass") else "FAIL"
+            if result.get("verdict") == "PARTIAL":  # a check on a slice, never a result
+                label = f"PARTIAL ({label.lower()} on n={config.get('n_count', '?')})"
             if result.get("demo"):
                 label += " (demo)"
             out.append((

@@ -37,7 +37,7 @@ def test_offline_full_run_passes_and_the_accuracy_command_agrees(bert_fixture, t
     predicted = json.loads((run_dir / "predictions.json").read_text())
     assert predicted == bert_fixture["answers"]  # LoadGen, batching and the codec change nothing
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "PASS" and result["metrics"] == {"F1": 100.0, "exact_match": 100.0}
+    assert result["verdict_on_slice"] == "PASS" and result["metrics"] == {"F1": 100.0, "exact_match": 100.0}
     assert [(t["key"], t["pass"]) for t in result["targets"]] == [("bert-99", True), ("bert-99.9", True)]
     assert result["samples"]["scored"] == bert_fixture["count"] == result["samples"]["asked"]
     assert result["details"]["questions_scored"] == len(bert_fixture["qids"])
@@ -74,7 +74,7 @@ def test_multistream_partial_run_scores_only_whole_questions(bert_fixture, tmp_p
     run_dir = only_run_dir(tmp_path / "logs", "MultiStream")
     assert (run_dir / "accuracy.txt").read_text().splitlines()[0] == expected
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "FAIL" and result["samples"]["partial"] is True
+    assert result["verdict_on_slice"] == "FAIL" and result["samples"]["partial"] is True
     assert result["details"] == {"questions_scored": len(scored), "questions_total": len(qids),
                                  "questions_cut": 1, "features_in_log": count}
     assert result["samples"]["scored"] < count  # the cut question's features are not scored

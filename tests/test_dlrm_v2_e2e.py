@@ -59,7 +59,7 @@ def test_offline_query_over_several_batches_is_scored_per_sample_and_fails(fixtu
     assert (run_dir / "accuracy.txt").read_text().splitlines() == [
         line, f"hash={sha256(run_dir / 'mlperf_log_accuracy.json')}"]
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "FAIL" and result["status"] == "completed"
+    assert result["verdict_on_slice"] == "FAIL" and result["status"] == "completed"
     assert result["metrics"] == {"AUC": float(line.split("=")[1].split("%")[0])}
     assert [t["threshold"] for t in result["targets"]] == pytest.approx([79.5069, 80.22969])
     assert result["samples"]["asked"] == result["samples"]["scored"] == count
@@ -86,7 +86,7 @@ def test_server_with_tables_in_two_processes_passes(fixture, tmp_path):
     run_dir = only_run_dir(tmp_path / "logs", "Server")
     assert_each_response_is_its_own(run_dir, fixture["probs"], labels)  # = the single-process predictions
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "PASS" and result["metrics"] == {"AUC": 100.0}
+    assert result["verdict_on_slice"] == "PASS" and result["metrics"] == {"AUC": 100.0}
     assert result["loadgen"]["summary"]["effective_scenario"] == "Server"
 
 

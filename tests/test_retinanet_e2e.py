@@ -49,7 +49,7 @@ def test_offline_run_scores_the_directly_computed_map(fixture, tmp_path):
         expected, f"hash={sha256(run_dir / 'mlperf_log_accuracy.json')}"]
     result = json.loads((run_dir / "result.json").read_text())
     assert result["metrics"] == {"mAP": value}
-    assert result["verdict"] == ("PASS" if value >= 37.1745 else "FAIL")
+    assert result["verdict_on_slice"] == ("PASS" if value >= 37.1745 else "FAIL")
     assert result["samples"]["asked"] == count and result["samples"]["scored"] == count
     assert result["samples"]["partial"] is True and result["samples"]["duplicates"] == 0
     target = result["targets"][0]
@@ -71,7 +71,7 @@ def test_single_stream_run_passes_when_truth_is_the_model(fixture, tmp_path):
     assert "mAP=100.000%" in done.stdout and "PASS" in done.stdout
     run_dir = only_run_dir(tmp_path / "logs", "SingleStream")
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "PASS" and result["metrics"] == {"mAP": 100.0}
+    assert result["verdict_on_slice"] == "PASS" and result["metrics"] == {"mAP": 100.0}
     assert result["loadgen"]["summary"]["effective_scenario"] == "SingleStream"
 
     # the accuracy command scores the same log to the same line, with upstream's verbose counts

@@ -80,7 +80,7 @@ def test_gpus_list_runs_shards_and_the_merge_equals_one_run(resnet_fixture, tmp_
     one_result, one = by_index(tmp_path / "one" / "logs", merged=False)
     merged_result, merged = by_index(tmp_path / "many" / "logs", merged=True)
     assert merged == one and len(merged_result["merged_from"]) == 3
-    assert merged_result["verdict"] == one_result["verdict"] == "PASS"
+    assert merged_result["verdict_on_slice"] == one_result["verdict_on_slice"] == "PASS"
     accuracy_txt = (tmp_path / "many" / "logs").rglob("accuracy.txt")
     merged_txt = [p for p in accuracy_txt if str(p.parent) == merged_result["run_dir"]]
     assert merged_txt and merged_txt[0].read_text().splitlines()[0] == line

@@ -44,7 +44,7 @@ def test_make_3d_unet_scores_the_directly_computed_dice(unet3d_fixture, tmp_path
     assert {len(e["data"]) // 2 for e in entries} == set(shapes.values())  # one byte per voxel
 
     result = json.loads((run_dir / "result.json").read_text())
-    assert result["verdict"] == "FAIL" and result["status"] == "completed"
+    assert result["verdict_on_slice"] == "FAIL" and result["status"] == "completed"
     assert result["metrics"] == {"DICE": round(unet3d_fixture["means"]["composite"], 5)}
     assert result["samples"]["asked"] == COUNT and result["samples"]["scored"] == COUNT
     assert result["samples"]["partial"] is True and result["samples"]["duplicates"] == 0
@@ -83,7 +83,7 @@ def test_shards_merge_to_the_line_of_one_run(unet3d_fixture, tmp_path):
     assert done.returncode != 0 and done.stdout.count("=== shard ") == 2, done.stdout + done.stderr
     results = [json.loads(p.read_text()) for p in (tmp_path / "logs").rglob("result.json")]
     merged = [r for r in results if "merged_from" in r]
-    assert len(merged) == 1 and merged[0]["verdict"] == "FAIL", results
+    assert len(merged) == 1 and merged[0]["verdict_on_slice"] == "FAIL", results
     assert merged[0]["accuracy_lines"] == [unet3d_fixture["line"]]
     assert merged[0]["samples"]["scored"] == COUNT and merged[0]["details"]["checksum_mismatches"] == []
 
