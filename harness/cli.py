@@ -70,6 +70,8 @@ def cmd_accuracy(args) -> int:
         raise UsageError(f"{bench.make_name} has no accuracy command yet")
     try:
         return load_object(bench.accuracy_command)(args.rest)
+    except HarnessError:
+        raise
     except (ValueError, OSError) as exc:  # a broken or mismatched input file: say which, no traceback
         raise HarnessError(str(exc)) from None
 

@@ -7,11 +7,14 @@ A codec fixes the dtype (little-endian, explicit) so the scorer never guesses wh
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+
+from .errors import AccuracyLogError
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ INT64 = ArrayCodec("int64")
 UINT8 = ArrayCodec("uint8")
 
 
+_HEX = re.compile(r"[0-9A-Fa-f]*")
+
+
 def read_accuracy_log(path) -> list[dict]:
     """The entries of an accuracy log in file order, with a readable error for a broken file."""
     path = Path(path)
@@ -70,6 +76,7 @@ def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
     if not path.is_file():
         raise FileNotFoundError(f"no accuracy log at {path}: did the LoadGen run finish?")
     decoder = json.JSONDecoder()
+    number = 0
     with path.open(encoding="utf-8") as handle:
         buffer, pos, eof = "", 0, False
         started = False
@@ -89,12 +96,12 @@ def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
                 pos += 1
             if pos >= len(buffer):
                 if not fill(False):
-                    raise ValueError(f"{path} is not a complete LoadGen accuracy log (it ends early)")
+                    raise AccuracyLogError(f"{path} is not a complete LoadGen accuracy log (it ends early)")
                 continue
             char = buffer[pos]
             if not started:
                 if char != "[":
-                    raise ValueError(f"{path} is not a LoadGen accuracy log: expected a JSON list of entries")
+                    raise AccuracyLogError(f"{path} is not a LoadGen accuracy log: expected a JSON list of entries")
                 started, pos = True, pos + 1
                 continue
             if char == "]":
@@ -104,14 +111,18 @@ def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
             except json.JSONDecodeError as exc:
                 if fill(True):
                     continue
-                raise ValueError(f"{path} is not a complete LoadGen accuracy log ({exc})") from None
+                raise AccuracyLogError(f"{path} is not a complete LoadGen accuracy log ({exc})") from None
+            except RecursionError:
+                raise AccuracyLogError(f"{path}: entry {number} is nested too deeply to be a LoadGen entry") from None
             if end == len(buffer) and not eof and not isinstance(entry, dict):
                 fill(True)  # a number cut at the buffer's end: read on and decode again
                 continue
             if not isinstance(entry, dict):
-                raise ValueError(f"{path} is not a LoadGen accuracy log: entry {entry!r} is not an object")
+                shown = repr(entry)[:60]
+                raise AccuracyLogError(f"{path}: entry {number} ({shown}) is not an object with qsl_idx and data")
             pos = end
             yield entry
+            number += 1
 
 
 def first_responses(entries, count: int | None = None) -> tuple[dict[int, bytes], int]:
@@ -155,42 +166,59 @@ class Responses:
         ([(1, [2])], 1)
     """
 
-    def __init__(self, path, codec, size: int | None = None):
-        self.path, self.codec, self.size = Path(path), codec, size
+    def __init__(self, path, codec, size: int | None = None, max_bytes: int | None = None):
+        self.path, self.codec, self.size, self.max_bytes = Path(path), codec, size, max_bytes
         self.duplicates = 0
         self.indices: list[int] = []
 
     def __iter__(self):
         seen: set[int] = set()
         self.duplicates = 0
-        for idx, data in self._entries():
+        for number, idx, data in self._entries():
             if idx in seen:
                 self.duplicates += 1
                 continue
             seen.add(idx)
-            yield idx, self.codec.decode(bytes.fromhex(data))
+            yield idx, self._decode(number, idx, data)
         self.indices = sorted(seen)
 
     def every(self):
         """Every response in log order, repeats included, decoded: for the reference scripts that
         keep the last response per sample (BERT's SQuAD scorer) or count them all (RNN-T's WER)."""
         seen: set[int] = set()
-        for idx, data in self._entries():
+        for number, idx, data in self._entries():
             seen.add(idx)
-            yield idx, self.codec.decode(bytes.fromhex(data))
+            yield idx, self._decode(number, idx, data)
         self.duplicates = 0
         self.indices = sorted(seen)
 
+    def _decode(self, number: int, idx: int, data: str):
+        try:
+            return self.codec.decode(bytes.fromhex(data))
+        except ValueError as exc:  # e.g. a byte count that is no whole number of values
+            raise AccuracyLogError(f"{self.path}: entry {number} (qsl_idx {idx}) cannot be decoded as "
+                                   f"{getattr(self.codec, 'dtype', 'this codec')}: {exc}") from None
+
     def _entries(self):
+        """``(entry number, qsl_idx, hex data)`` of each entry, checked to be what LoadGen writes."""
         empty = True
-        for entry in iter_accuracy_log(self.path):
-            idx = int(entry["qsl_idx"])
-            if self.size is not None and not 0 <= idx < self.size:
-                raise ValueError(f"{self.path}: qsl_idx {idx}, but the dataset has {self.size} samples")
+        for number, entry in enumerate(iter_accuracy_log(self.path)):
+            idx, data = entry.get("qsl_idx"), entry.get("data")
+            where = f"{self.path}: entry {number}"
+            if type(idx) is not int or idx < 0:  # bool is an int subclass; LoadGen writes plain integers
+                raise AccuracyLogError(f"{where} has qsl_idx {idx!r}; LoadGen writes a sample index (0, 1, ...)")
+            if self.size is not None and idx >= self.size:
+                raise AccuracyLogError(f"{where} has qsl_idx {idx}, but the dataset has {self.size} samples")
+            if not isinstance(data, str) or len(data) % 2 or not _HEX.fullmatch(data):
+                shown = "no data" if data is None else f"data {str(data)[:40]!r}"
+                raise AccuracyLogError(f"{where} (qsl_idx {idx}) has {shown}; LoadGen writes the response as hex")
+            if self.max_bytes is not None and len(data) // 2 > self.max_bytes:
+                raise AccuracyLogError(f"{where} (qsl_idx {idx}) holds {len(data) // 2:,} bytes, more than the "
+                                       f"{self.max_bytes:,} an answer of this benchmark can have")
             empty = False
-            yield idx, entry["data"]
+            yield number, idx, data
         if self.size is not None and empty:
-            raise ValueError(f"{self.path}: no responses to score: the accuracy log is empty")
+            raise AccuracyLogError(f"{self.path}: no responses to score: the accuracy log is empty")
 
     def collect(self) -> dict:
         """``{qsl_idx: decoded}`` in log order (for logs small enough to hold)."""

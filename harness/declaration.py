@@ -117,6 +117,7 @@ class Benchmark:
     report_tokens: bool = False
     log_name: str = ""  # the seed's folder under logs/internal/, where it differs from the make name
     options: tuple[Option, ...] = ()
+    max_response_bytes: int | None = None  # the largest answer a response can be; a log with more is refused
     requirements: str = ""  # set by the registry: requirements.txt in the benchmark's folder
     notes: tuple[str, ...] = field(default_factory=tuple)
 

@@ -21,3 +21,8 @@ class MissingArtifactError(HarnessError):
 
 class FetchError(HarnessError):
     """A download or a checksum verification failed; str(e) is a complete, actionable message."""
+
+
+class AccuracyLogError(UsageError, ValueError):
+    """An accuracy log that is not one a LoadGen run could have written; the message names the file
+    and the entry."""

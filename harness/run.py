@@ -53,7 +53,8 @@ def open_dataset(run: Run) -> Dataset:
 
 def score_log(run: Run, dataset: Dataset, log: Path) -> Score:
     """The benchmark's scorer on the first responses of ``log``, decoded with its codec."""
-    responses = Responses(log, load_object(run.benchmark.codec), size=dataset.size)
+    responses = Responses(log, load_object(run.benchmark.codec), size=dataset.size,
+                          max_bytes=run.benchmark.max_response_bytes)
     return load_object(run.benchmark.metric)(responses, dataset, run)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT
 
 from harness.codecs import FLOAT32, iter_accuracy_log, read_accuracy_log
 from harness.declaration import Benchmark, Target
@@ -86,3 +89,29 @@ def test_absolute_bounds_are_used_as_written_on_both_sides():
 def test_multiplier_targets_are_unchanged():
     target = Target("acc", 76.46, 0.99)
     assert target.threshold == 76.46 * 0.99 and target.upper_limit is None
+
+
+@pytest.mark.parametrize("text,says", [
+    ('[{"seq_id": 0, "qsl_idx": 0}]', "entry 0 (qsl_idx 0) has no data"),
+    ("[1, 2, 3]", "entry 0 (1) is not an object with qsl_idx and data"),
+    ("[" + "[" * 100000 + "]" * 100000 + "]", "entry 0 is nested too deeply"),
+    ('[{"qsl_idx": 0, "data": "00008242"}, {"qsl_idx": "1", "data": "00008242"}]', "entry 1 has qsl_idx '1'"),
+    ('[{"qsl_idx": 1.5, "data": "00008242"}]', "entry 0 has qsl_idx 1.5"),
+    ('[{"qsl_idx": true, "data": "00008242"}]', "entry 0 has qsl_idx True"),
+    ('[{"qsl_idx": -1, "data": "00008242"}]', "entry 0 has qsl_idx -1"),
+    ('[{"qsl_idx": 99, "data": "00008242"}]', "entry 0 has qsl_idx 99, but the dataset has 3 samples"),
+    ('[{"qsl_idx": 0, "data": "zz"}]', "entry 0 (qsl_idx 0) has data 'zz'"),
+    ('[{"qsl_idx": 0, "data": "000082"}]', "entry 0 (qsl_idx 0) cannot be decoded as float32"),
+    ('[{"qsl_idx": 0, "data": "' + "00" * 4096 + '"}]', "holds 4,096 bytes, more than the 8 an answer"),
+    ('[{"qsl_idx": 0, "data": "00008242"}', "is not a complete LoadGen accuracy log"),
+], ids=["no-data", "ints", "deep", "str-idx", "float-idx", "bool-idx", "negative", "past-end", "not-hex",
+        "partial-value", "too-large", "truncated"])
+def test_a_log_that_no_loadgen_wrote_is_a_clear_error_with_exit_2(tmp_path, text, says):
+    log = tmp_path / "mlperf_log_accuracy.json"
+    log.write_text(text)
+    labels = tmp_path / "val_map.txt"
+    labels.write_text("a.JPEG 65\nb.JPEG 1\nc.JPEG 2\n")
+    done = subprocess.run([sys.executable, "-m", "harness", "accuracy", "resnet", "--mlperf-accuracy-file", str(log),
+                           "--imagenet-val-file", str(labels)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert says in done.stderr and str(log) in done.stderr and "Traceback" not in done.stderr

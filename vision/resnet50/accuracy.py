@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.codecs import ArrayCodec, Responses
 
+from .benchmark import BENCHMARK
 from .dataset import read_val_map
 from .metric import DTYPES, score_responses
 
@@ -23,7 +24,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the metrics as JSON to PATH")
     args = parser.parse_args(argv)
     items = read_val_map(args.imagenet_val_file)
-    responses = Responses(args.mlperf_accuracy_file, ArrayCodec(args.dtype), size=len(items))
+    responses = Responses(args.mlperf_accuracy_file, ArrayCodec(args.dtype), size=len(items),
+                          max_bytes=BENCHMARK.max_response_bytes)
     score = score_responses(responses, [n for n, _ in items], [label for _, label in items], verbose=args.verbose)
     if args.json:
         Path(args.json).write_text(json.dumps({

@@ -25,6 +25,7 @@ BENCHMARK = Benchmark(
     total_count=50000,
     performance_count=1024,
     default_batch_size=32,
+    max_response_bytes=8,  # one class index (float32, or int64 in upstream's --dtype)
     artifacts=(
         Artifact(
             name="weights",
