@@ -60,7 +60,7 @@ class RunConfig:
     manifest: str | None
     workers: int
     data_source: str
-    resume: bool
+    resume: str  # interrupted | all | none (RESUME unset, 1, 0)
     shards: int = 1
     shard: int = 0
     threads: int = 0  # torch intra-op threads of the run process; 0 = torch's default
@@ -154,7 +154,10 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     log_dir = _log_dir(get("log_dir"))
 
     offline = _flag(get("offline"), False, "use 1 (never open a connection) or 0")
-    resume = _flag(get("resume"), True, "use 1 (reuse samples a killed run finished) or 0 (compute all)")
+    raw, name = get("resume")
+    resume = "interrupted" if raw is None else {True: "all", False: "none"}[_flag(
+        (raw, name), True, "leave it unset (reuse the samples of an interrupted run), 1 (also those of a "
+                           "finished run with the same model and settings) or 0 (compute every sample)")]
 
     raw, name = get("manifest")
     manifest = None

@@ -131,7 +131,7 @@ def _execute(run: Run, result: RunResult) -> int:
 def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult):
     """The LoadGen test itself, through the resume store and the shard offset where they apply."""
     config = run.config
-    resuming = _resuming(run, backend, result) if config.mode == "accuracy" and config.resume else None
+    resuming = _resuming(run, backend, result) if config.mode == "accuracy" and config.resume != "none" else None
     qsl, sut = dataset, resuming or backend
     if run.indices.start:
         print(f"== shard {config.shard} of {config.shards}: samples {run.indices.start}..{run.indices.stop - 1}")
@@ -144,6 +144,8 @@ def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult
     print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
     try:
         stats = runner.run(qsl, sut, load_object(run.benchmark.codec), settings)
+        if resuming is not None:  # all its samples are in this run's log now
+            resuming.store.mark(finished=True)
     finally:
         if resuming is not None:
             result.resume.update(reused=resuming.reused, computed=resuming.computed)
@@ -179,16 +181,28 @@ def merge(run_dirs: list[Path]) -> int:
 
 
 def _resuming(run: Run, backend: Backend, result: RunResult) -> store.ResumingBackend:
-    """Keep every finished sample in a store outside the run directory, so a re-run resumes."""
-    identities = {n: a.digests or ({"folder": store.folder_fingerprint(a.path)} if a.path.is_dir() else {})
-                  for n, a in run.artifacts.items()}
-    key = store.store_key(run.benchmark.id, identities, run.config.data_type, run.config.backend,
-                          backend.cache_settings())
-    path = store.store_path(Path(run.config.log_dir) / run.benchmark.make_name / "cache", key)
+    """Keep every finished sample in a store outside the run directory, so a re-run resumes.
+
+    The store's key is what makes the outputs: the artifacts by content, the data type, the device
+    type, the backend and its settings, and the code. By default only an interrupted run's samples
+    are reused; RESUME=1 also reuses those of a run that finished."""
+    import inspect
+
+    bench, config = run.benchmark, run.config
+    code = store.code_revision([ROOT / bench.domain, inspect.getsourcefile(type(backend))])
+    key = store.store_key(bench.id, {n: store.artifact_identity(a) for n, a in run.artifacts.items()},
+                          config.data_type, config.backend, backend.cache_settings(),
+                          device=torch_device.device_type(config.device), code=code)
+    path = store.store_path(Path(config.log_dir) / bench.make_name / "cache", key)
     samples = store.SampleStore(path, key)
-    if len(samples):
+    if len(samples) and samples.finished and config.resume == "interrupted":
+        print(f"== the last run with this model and these settings finished ({len(samples)} samples, in its run "
+              "directory); computing afresh (RESUME=1 would reuse them)")
+        samples.clear()
+    elif len(samples):
         print(f"== resuming: {len(samples)} sample(s) finished earlier are reused from {path} (RESUME=0 recomputes)")
-    result.resume = {"store": str(path), "stored_before": len(samples)}
+    samples.mark(finished=False)
+    result.resume = {"store": str(path), "stored_before": len(samples), "policy": config.resume}
     return store.ResumingBackend(backend, samples)
 
 

@@ -16,29 +16,56 @@ from pathlib import Path
 
 import numpy as np
 
-VERSION = 1
+from .errors import HarnessError
+
+VERSION = 2  # 2: content identities, device type, code revision, finished flag
 
 
-CONFIG_SUFFIXES = (".json", ".txt", ".model", ".yaml", ".yml")
+SAMPLE_SUFFIXES = (".jpeg", ".jpg", ".png", ".flac", ".wav", ".nii", ".gz", ".npy")
 
 
-def folder_fingerprint(folder: Path, small: int = 1 << 20) -> str:
-    """A cheap identity for an artifact folder without a declared checksum (a model directory):
-    every file's relative name and size, plus the content of small configuration files (configs,
-    tokenizers). Hashing hundreds of GB of weights, or 50,000 images, on every run would cost more
-    than the run it protects. Records of verified checksums (``harness.verified``) do not count."""
+def folder_fingerprint(folder: Path) -> str:
+    """The identity of an artifact folder without a declared checksum (a model directory): every
+    file's relative name and size, and the sha256 of every file that is not a dataset sample (weights,
+    configs, tokenizers). Digests are remembered beside each file (``harness.verified``), so a 140 GB
+    checkpoint is hashed once per change, not once per run; a folder of 50,000 images is identified
+    by names and sizes (its archive carries the checksum)."""
+    from . import verified
+
     digest = hashlib.sha256()
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.endswith(".verified")):
-        size = path.stat().st_size
-        digest.update(f"{path.relative_to(folder)}\0{size}\n".encode())
-        if size <= small and path.suffix in CONFIG_SUFFIXES:
-            digest.update(path.read_bytes())
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(f"{path.relative_to(folder)}\0{path.stat().st_size}\n".encode())
+        if path.suffix.lower() not in SAMPLE_SUFFIXES:
+            digest.update(verified.digest(path, "sha256").encode())
     return digest.hexdigest()
 
 
-def store_key(benchmark: str, artifacts: dict, data_type: str, backend: str, settings: dict) -> dict:
+def artifact_identity(resolved) -> dict:
+    """What a resolved artifact is, by content: its verified digests, else its content hashed now."""
+    from . import verified
+
+    if resolved.digests.get("sha256"):
+        return dict(resolved.digests)
+    path = Path(resolved.path)
+    if path.is_dir():
+        return {"folder": folder_fingerprint(path)}
+    return {**resolved.digests, "sha256": verified.digest(path, "sha256")}
+
+
+def code_revision(paths) -> str:
+    """sha256 over the given Python files and folders (their ``*.py``): the code that makes the outputs."""
+    digest = hashlib.sha256()
+    files = sorted({f for p in map(Path, paths) for f in ([p] if p.is_file() else p.rglob("*.py"))})
+    for path in files:
+        digest.update(f"{path.name}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def store_key(benchmark: str, artifacts: dict, data_type: str, backend: str, settings: dict,
+              device: str = "", code: str = "") -> dict:
     return {"version": VERSION, "benchmark": benchmark, "data_type": data_type, "backend": backend,
-            "artifacts": {name: digests for name, digests in sorted(artifacts.items())}, "settings": settings}
+            "artifacts": {name: digests for name, digests in sorted(artifacts.items())}, "settings": settings,
+            "device": device, "code": code}
 
 
 def store_path(folder: Path, key: dict) -> Path:
@@ -46,24 +73,47 @@ def store_path(folder: Path, key: dict) -> Path:
     return Path(folder) / f"samples-{digest}.sqlite"
 
 
+class StoreError(HarnessError):
+    pass
+
+
 class SampleStore:
     def __init__(self, path: Path, key: dict):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        try:
+            self._open(key)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the resume store {path} cannot be read ({exc}); run with RESUME=0 to compute "
+                             "every sample without it, or delete the file to start a new one") from None
+
+    def _open(self, key: dict) -> None:
+        path = self.path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a committed batch survives a crash or a kill of this process (the OS has it);
         # only a power cut may lose the last few. FULL would fsync every batch, which single-sample
         # scenarios (SingleStream, Server) pay per sample.
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT NOT NULL, finished INTEGER NOT NULL DEFAULT 0)")
         self.db.execute("CREATE TABLE IF NOT EXISTS outputs (idx INTEGER PRIMARY KEY, dtype TEXT, shape TEXT, data BLOB)")
         text = json.dumps(key, sort_keys=True)
         row = self.db.execute("SELECT key FROM meta").fetchone()
         if row is None:
-            self.db.execute("INSERT INTO meta VALUES (?)", (text,))
+            self.db.execute("INSERT INTO meta (key) VALUES (?)", (text,))
         elif row[0] != text:
-            raise RuntimeError(f"{path} belongs to other settings; delete it or move it away")
+            raise StoreError(f"the resume store {path} belongs to other settings; delete it or move it away")
+
+    @property
+    def finished(self) -> bool:
+        """Whether the last run that used this store ran to its end (then its samples are in its log)."""
+        return bool(self.db.execute("SELECT finished FROM meta").fetchone()[0])
+
+    def mark(self, finished: bool) -> None:
+        self.db.execute("UPDATE meta SET finished = ?", (int(finished),))
+
+    def clear(self) -> None:
+        self.db.execute("DELETE FROM outputs")
 
     def __len__(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
@@ -100,9 +150,8 @@ class ResumingBackend:
     def __init__(self, backend, store: SampleStore):
         self.backend, self.store = backend, store
         self.reused = self.computed = 0
-        skip = getattr(backend, "skip_stored", None)  # a backend that plans ahead must not redo these
-        if skip is not None and len(store):
-            skip(store.indices())
+        if len(store):  # a backend that plans ahead must not compute these again
+            backend.skip_stored(store.indices())
 
     def predict(self, indices):
         stored = self.store.get_many(indices)

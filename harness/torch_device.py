@@ -22,6 +22,11 @@ def resolve_device(device: str):
     return torch.device("cpu")
 
 
+def device_type(device: str) -> str:
+    """``cpu`` or ``cuda``: where DEVICE puts the model (``auto`` asks torch)."""
+    return resolve_device(device).type
+
+
 def torch_dtype(data_type: str):
     import torch
 

@@ -53,7 +53,7 @@ def test_data_type_aliases_map_to_one_spelling(alias, name):
     ("OFFLINE", "maybe", "use 1"),
     ("WORKERS", "0", "from 1 to 256"),
     ("DATA_SOURCE", "s3", "use upstream"),
-    ("RESUME", "sometimes", "use 1"),
+    ("RESUME", "sometimes", "leave it unset"),
     ("THREADS", "many", "from 0 to 1024"),
 ])
 def test_each_bad_value_names_variable_value_and_what_is_allowed(var, value, allowed):
@@ -109,7 +109,7 @@ def test_the_resolved_configuration_is_printed(tmp_path):
     done = subprocess.run([sys.executable, "-m", "harness", "run", "resnet", "--batch-size", "5"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert re.search(r"scenario +Server", done.stdout) and re.search(r"n_count +3 ", done.stdout)
-    assert re.search(r"batch_size +5 ", done.stdout) and re.search(r"resume +True", done.stdout)
+    assert re.search(r"batch_size +5 ", done.stdout) and re.search(r"resume +interrupted", done.stdout)
 
 
 def test_unknown_benchmark_suggests_the_close_name():

@@ -109,3 +109,25 @@ def test_ctrl_c_on_a_gpus_run_stops_every_shard(resnet_fixture, tmp_path):
     assert "every shard stopped" in out
     results = [json.loads(p.read_text()) for p in (tmp_path / "logs").rglob("result.json")]
     assert len(results) == 2 and all(r["status"] == "interrupted" for r in results)
+
+
+def test_a_finished_runs_samples_are_not_reused_by_default_only_with_resume_1(resnet_fixture, tmp_path):
+    manifest = labelled_manifest(resnet_fixture, tmp_path / "labels", correct=20)
+    env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=8, BATCH_SIZE=4, DEVICE="cpu")
+    cmd = [sys.executable, "-m", "harness", "run", "resnet"]
+    assert run(cmd, env).returncode == 0
+    again = run(cmd, env)
+    assert again.returncode == 0 and "computing afresh (RESUME=1 would reuse them)" in again.stdout
+    assert log_by_index_latest(tmp_path / "logs")[1]["resume"] == {
+        "store": ANY_STORE, "stored_before": 0, "policy": "interrupted", "reused": 0, "computed": 8}
+    wide = run(cmd, dict(env, RESUME="1"))
+    assert wide.returncode == 0 and "resuming: 8 sample(s)" in wide.stdout
+    assert log_by_index_latest(tmp_path / "logs")[1]["resume"]["reused"] == 8
+
+
+class _AnyStore:
+    def __eq__(self, other):
+        return str(other).endswith(".sqlite")
+
+
+ANY_STORE = _AnyStore()

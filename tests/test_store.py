@@ -1,9 +1,12 @@
 """The sample store: round trip, durability across connections, and keys that never mix settings."""
 
+import os
+
 import numpy as np
 import pytest
 
 from harness import store
+from harness.contract import Backend
 
 
 def test_round_trip_and_reopen(tmp_path):
@@ -24,14 +27,17 @@ def test_other_settings_get_another_file_and_a_foreign_file_is_refused(tmp_path)
     b = store.store_key("b", {}, "bfloat16", "reference", {})
     assert store.store_path(tmp_path, a) != store.store_path(tmp_path, b)
     store.SampleStore(store.store_path(tmp_path, a), a).close()
-    with pytest.raises(RuntimeError, match="belongs to other settings"):
+    with pytest.raises(store.StoreError, match="belongs to other settings"):
         store.SampleStore(store.store_path(tmp_path, a), b)
 
 
 def test_resuming_backend_computes_only_what_is_missing(tmp_path):
     calls = []
 
-    class Echo:
+    class Echo(Backend):
+        def __init__(self):  # no dataset or run needed here
+            pass
+
         def predict(self, indices):
             calls.append(list(indices))
             return np.array(indices, np.float32).reshape(-1, 1)
@@ -45,8 +51,11 @@ def test_resuming_backend_computes_only_what_is_missing(tmp_path):
 
 
 def test_a_planning_backend_is_told_what_is_already_stored(tmp_path):
-    class Planner:
+    class Planner(Backend):
         skipped = None
+
+        def __init__(self):
+            pass
 
         def skip_stored(self, indices):
             self.skipped = set(indices)
@@ -64,14 +73,54 @@ def test_a_planning_backend_is_told_what_is_already_stored(tmp_path):
     assert resumed.backend.skipped == {4, 7}
 
 
-def test_a_folder_without_a_checksum_is_identified_by_names_sizes_and_small_files(tmp_path):
+def test_a_folder_without_a_checksum_is_identified_by_names_sizes_and_contents(tmp_path):
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text('{"layers": 2}')
     (model / "weights.bin").write_bytes(b"\0" * 2048)
-    before = store.folder_fingerprint(model, small=1024)
-    assert store.folder_fingerprint(model, small=1024) == before
+    before = store.folder_fingerprint(model)
+    assert store.folder_fingerprint(model) == before
     (model / "config.json").write_text('{"layers": 3}')
-    changed = store.folder_fingerprint(model, small=1024)
+    changed = store.folder_fingerprint(model)
     (model / "weights.bin").write_bytes(b"\0" * 2049)
-    assert len({before, changed, store.folder_fingerprint(model, small=1024)}) == 3
+    assert len({before, changed, store.folder_fingerprint(model)}) == 3
+
+
+def test_a_folder_is_identified_by_the_content_of_its_weights(tmp_path):
+    from harness.artifacts import Resolved
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"layers": 2}')
+    weights = model / "model.safetensors"
+    weights.write_bytes(b"\x01" * 4096)
+    before = store.artifact_identity(Resolved("model", model))
+    stat = weights.stat()
+    weights.write_bytes(b"\x02" * 4096)  # same shapes, same size, the mtime set back
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert store.artifact_identity(Resolved("model", model)) != before
+    single = tmp_path / "weights.pt"  # a MANIFEST entry without sha256
+    single.write_bytes(b"a" * 100)
+    first = store.artifact_identity(Resolved("weights", single, {"md5": "x"}, "manifest"))
+    single.write_bytes(b"b" * 100)
+    assert store.artifact_identity(Resolved("weights", single, {"md5": "x"}, "manifest")) != first
+
+
+def test_the_key_names_device_type_settings_and_code(tmp_path):
+    code = tmp_path / "bench.py"
+    code.write_text("A = 1\n")
+    keys = [store.store_key("b", {}, "float32", "reference", {}, device="cpu", code=store.code_revision([code])),
+            store.store_key("b", {}, "float32", "reference", {}, device="cuda", code=store.code_revision([code])),
+            store.store_key("b", {}, "float32", "reference", {"beams": 4}, device="cpu",
+                            code=store.code_revision([code]))]
+    code.write_text("A = 2\n")
+    keys.append(store.store_key("b", {}, "float32", "reference", {}, device="cpu", code=store.code_revision([code])))
+    assert len({store.store_path(tmp_path, k) for k in keys}) == 4
+
+
+def test_a_corrupt_store_is_named_with_what_to_do(tmp_path):
+    key = store.store_key("b", {}, "float32", "reference", {})
+    path = store.store_path(tmp_path, key)
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(store.StoreError, match="cannot be read .*RESUME=0.*delete the file"):
+        store.SampleStore(path, key)
