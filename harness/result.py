@@ -30,6 +30,7 @@ class RunResult:
     merged_from: list[str] | None = None
     shard: dict | None = None
     resume: dict | None = None
+    backend_settings: dict | None = None
     loadgen: dict | None = None
     samples: dict | None = None
     verdict: str | None = None  # PASS | FAIL | PARTIAL | NOT JUDGED | ERROR

@@ -108,6 +108,7 @@ def _execute(run: Run, result: RunResult) -> int:
     print(f"== preparing {run.count} of {bench.total_count} samples")
     dataset.prepare()
     backend = backend_class(bench, config.backend)(dataset, run)
+    result.backend_settings = backend.cache_settings()
     try:
         stats = _loadgen_run(run, dataset, backend, result)
     finally:  # before scoring, and even on failure: helper processes and devices are released

@@ -51,10 +51,37 @@ def write_accuracy_log(path: Path, entries: list[dict]) -> None:
     path.write_text("[\n" + ",\n".join(lines) + ("\n" if lines else "") + "]\n")
 
 
+def _identity(result: dict) -> dict:
+    """What must be equal across the shards of one run: the benchmark, its settings, the model and
+    data by their digests, the backend's settings and the harness revision."""
+    config = result.get("config", {})
+    return {
+        "benchmark": result.get("benchmark"),
+        **{k: config.get(k) for k in ("scenario", "n_count", "data_type", "backend", "mode", "options")},
+        "SHARDS": result.get("shard", {}).get("count"),
+        "artifacts": {name: art.get("digests") for name, art in result.get("artifacts", {}).items()},
+        "backend settings": result.get("backend_settings"),
+        "harness revision": result.get("provenance", {}).get("harness"),
+    }
+
+
+def _check_log(run_dir: Path) -> None:
+    """The shard's accuracy log is the one its accuracy.txt was computed from (``hash=``)."""
+    from .hashing import file_digest
+
+    lines = (run_dir / "accuracy.txt").read_text().splitlines() if (run_dir / "accuracy.txt").is_file() else []
+    recorded = lines[-1].partition("hash=")[2].strip() if lines else ""
+    actual = file_digest(run_dir / "mlperf_log_accuracy.json", "sha256")
+    if recorded != actual:
+        raise UsageError(f"{run_dir}: mlperf_log_accuracy.json has sha256 {actual}, but its accuracy.txt says "
+                         f"hash={recorded or '(none)'}; the log was changed after the shard ran")
+
+
 def collect(run_dirs: list[Path]) -> tuple[dict, list[dict]]:
     """The shards' common configuration and their entries with global indices, in shard order.
 
-    Refuses shards of different benchmarks or settings, duplicates and gaps."""
+    Refuses shards of different benchmarks, settings, models, backends or harness revisions, logs
+    changed since they were scored, duplicates and gaps."""
     shards = []
     for run_dir in run_dirs:
         result_file = Path(run_dir) / "result.json"
@@ -66,18 +93,19 @@ def collect(run_dirs: list[Path]) -> tuple[dict, list[dict]]:
         shards.append((result, Path(run_dir)))
     shards.sort(key=lambda item: item[0]["shard"]["index"])
     first = shards[0][0]
-    same = ("benchmark", "scenario", "n_count", "data_type", "backend")
+    expected = _identity(first)
     for result, run_dir in shards:
         if result["status"] != "completed":
             raise UsageError(f"{run_dir} did not complete ({result.get('error', result['status'])})")
-        mismatch = [k for k in same if (result["config"] if k != "benchmark" else result).get(k)
-                    != (first["config"] if k != "benchmark" else first).get(k)]
-        if mismatch or result["shard"]["count"] != first["shard"]["count"]:
-            raise UsageError(f"{run_dir} differs from the other shards in {', '.join(mismatch) or 'SHARDS'}")
+        mismatch = [k for k, v in _identity(result).items() if v != expected[k]]
+        if mismatch:
+            raise UsageError(f"{run_dir} differs from the other shards in {', '.join(mismatch)}; shards of one "
+                             "run must share the model, data, settings and harness revision")
+        _check_log(run_dir)
     found = [r["shard"]["index"] for r, _ in shards]
-    expected = list(range(first["shard"]["count"]))
-    if found != expected:
-        missing = sorted(set(expected) - set(found))
+    expected_indices = list(range(first["shard"]["count"]))
+    if found != expected_indices:
+        missing = sorted(set(expected_indices) - set(found))
         dupes = sorted({i for i in found if found.count(i) > 1})
         raise UsageError(f"shards do not cover the run once each: missing {missing}, repeated {dupes}")
     entries: list[dict] = []

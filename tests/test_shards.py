@@ -6,7 +6,7 @@ import json
 import random
 
 import pytest
-from conftest import FIXTURE_COUNT, harness_env, labelled_manifest, run
+from conftest import FIXTURE_COUNT, harness_env, labelled_manifest, run, sha256
 
 from harness import shards
 from harness.errors import UsageError
@@ -27,8 +27,11 @@ def fake_shard(tmp_path, index, count, total, **overrides):
     run_dir.mkdir()
     entries = [{"seq_id": k, "qsl_idx": k, "data": f"{start + k:08X}"} for k in reversed(range(stop - start))]
     shards.write_accuracy_log(run_dir / "mlperf_log_accuracy.json", entries)
+    (run_dir / "accuracy.txt").write_text(f"accuracy=...\nhash={sha256(run_dir / 'mlperf_log_accuracy.json')}\n")
     config = {"scenario": "Offline", "n_count": total, "data_type": "float32", "backend": "reference"}
     result = {"benchmark": "resnet50", "status": "completed", "config": config,
+              "artifacts": {"weights": {"path": "w.pt", "digests": {"sha256": "aa"}}},
+              "backend_settings": {}, "provenance": {"harness": {"commit": "c0ffee", "dirty": False}},
               "shard": {"index": index, "count": count, "start": start, "stop": stop}}
     result.update(overrides)
     (run_dir / "result.json").write_text(json.dumps(result))
@@ -57,6 +60,29 @@ def test_missing_repeated_or_foreign_shards_are_refused(tmp_path):
     other = fake_shard(tmp_path / "x", 3, 4, 20, benchmark="bert")
     with pytest.raises(UsageError, match="benchmark"):
         shards.collect(dirs[:3] + [other])
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"artifacts": {"weights": {"path": "w.pt", "digests": {"sha256": "bb"}}}}, "artifacts"),
+    ({"config": {"scenario": "Offline", "n_count": 20, "data_type": "bfloat16", "backend": "reference"}},
+     "data_type"),
+    ({"backend_settings": {"num_beams": 1}}, "backend settings"),
+    ({"provenance": {"harness": {"commit": "decade", "dirty": False}}}, "harness revision"),
+])
+def test_shards_of_another_model_setting_or_revision_are_refused(tmp_path, change, named):
+    dirs = [fake_shard(tmp_path, i, 2, 20) for i in range(2)]
+    (tmp_path / "x").mkdir()
+    other = fake_shard(tmp_path / "x", 1, 2, 20, **change)
+    with pytest.raises(UsageError, match=f"differs from the other shards in {named}"):
+        shards.collect([dirs[0], other])
+
+
+def test_a_shard_log_changed_after_scoring_is_refused(tmp_path):
+    dirs = [fake_shard(tmp_path, i, 2, 20) for i in range(2)]
+    log = dirs[1] / "mlperf_log_accuracy.json"
+    log.write_text(log.read_text().replace('"0000000A"', '"0000000B"'))
+    with pytest.raises(UsageError, match="the log was changed after the shard ran"):
+        shards.collect(dirs)
 
 
 def test_gpus_list_runs_shards_and_the_merge_equals_one_run(resnet_fixture, tmp_path):
