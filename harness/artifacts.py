@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import fetch, verified
 from .declaration import Artifact, Benchmark
-from .errors import MissingArtifactError
+from .errors import MissingArtifactError, UsageError
 
 UNPACKED_MARKER = ".unpacked"
 
@@ -35,12 +35,24 @@ class Resolved:
 
 
 def load_manifest(path: str | None) -> dict:
+    """The manifest at ``path`` (see the module docstring), checked: a clear error names what is wrong."""
     if not path:
         return {}
-    with open(path) as handle:
-        manifest = json.load(handle)
+    where = f"MANIFEST={path}"
+    try:
+        manifest = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{where} cannot be read as JSON ({exc}); see harness/artifacts.py for its format") from None
+    entries = manifest.get("artifacts", {}) if isinstance(manifest, dict) else None
+    if not isinstance(entries, dict):
+        raise UsageError(f'{where}: expected {{"artifacts": {{"<name>": {{"path": ..., "sha256": ...}}}}}}')
     base = Path(path).parent
-    for entry in manifest.get("artifacts", {}).values():
+    for name, entry in entries.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            raise UsageError(f"{where}: artifact {name!r} needs a \"path\" (a string), got {entry!r}")
+        bad = [k for k in ("sha256", "md5") if k in entry and not isinstance(entry[k], str)]
+        if bad or ("size" in entry and not isinstance(entry["size"], int)):
+            raise UsageError(f"{where}: artifact {name!r} has a {', '.join(bad) or 'size'} of the wrong type")
         entry["path"] = str((base / entry["path"]).resolve())
     return manifest
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
 
 import pytest
@@ -183,3 +184,18 @@ def test_a_folder_filled_by_hand_must_hold_what_the_declaration_names(tmp_path):
     assert artifacts.presence(bench, str(tmp_path)) == {"model": True}
     got = artifacts.resolve_all(bench, str(tmp_path), offline=True, manifest={})
     assert got["model"].path == tmp_path / "models/m"
+
+
+@pytest.mark.parametrize("text,says", [
+    ("{not json", "cannot be read as JSON"),
+    ('{"artifacts": ["weights"]}', 'expected {"artifacts"'),
+    ('{"artifacts": {"weights": {"sha256": "ab"}}}', "artifact 'weights' needs a \"path\""),
+    ('{"artifacts": {"weights": {"path": "w.pt", "size": "12"}}}', "artifact 'weights' has a size of the wrong type"),
+])
+def test_a_malformed_manifest_is_a_clear_error(tmp_path, text, says):
+    from harness.errors import UsageError
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(text)
+    with pytest.raises(UsageError, match=re.escape(says)):
+        artifacts.load_manifest(str(manifest))
