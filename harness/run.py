@@ -240,7 +240,7 @@ def _accuracy_verdict(run: Run, score: Score, result: RunResult, notes: list[str
     for line in score.lines:
         print(line)
     print()
-    print(verdict.table(rows))
+    print(verdict.table(rows, partial))
     for note in notes:
         print(f"note: {note}")
     name = bench.make_name

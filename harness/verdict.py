@@ -39,9 +39,10 @@ def overall(bench: Benchmark, rows: list[dict]) -> bool:
     return bool(primary) and all(r["pass"] for r in primary)
 
 
-def table(rows: list[dict]) -> str:
-    """The verdict as a plain text table (no colour codes, so logs stay readable)."""
-    header = ("target", "metric", "ours", "threshold", "upper", "ratio %", "verdict")
+def table(rows: list[dict], partial: bool = False) -> str:
+    """The verdict as a plain text table (no colour codes, so logs stay readable); a partial run's
+    column says what each value would give, on its slice only."""
+    header = ("target", "metric", "ours", "threshold", "upper", "ratio %", "on this slice" if partial else "verdict")
     body = []
     for r in rows:
         body.append((
@@ -50,7 +51,7 @@ def table(rows: list[dict]) -> str:
             f"{r['threshold']:.10g}",
             "-" if r['upper_limit'] is None else f"{r['upper_limit']:.10g}",
             "-" if r["ratio_percent"] is None else f"{r['ratio_percent']:.2f}",
-            "PASS" if r["pass"] else "FAIL",
+            ("pass" if r["pass"] else "fail") if partial else "PASS" if r["pass"] else "FAIL",
         ))
     return format_table(header, body)
 

@@ -153,7 +153,7 @@ def test_the_feature_cache_is_reused_and_a_foreign_file_is_refused(squad_fixture
 def test_bad_flags_and_logs_fail_clearly(squad_fixture, tmp_path, capsys):
     log = tmp_path / "log.json"
     log.write_text(json.dumps([{"seq_id": 0, "qsl_idx": 999, "data": "00" * 8}]))
-    assert cli.main(["accuracy", "bert", *flags(squad_fixture, log, tmp_path / "p.json")]) == 1
+    assert cli.main(["accuracy", "bert", *flags(squad_fixture, log, tmp_path / "p.json")]) == 2  # bad input
     assert "qsl_idx 999" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         accuracy.main(flags(squad_fixture, log, tmp_path / "p.json", "--output_dtype", "bfloat16"))

@@ -85,6 +85,7 @@ def fake_run(tree: Path, name: str, verdict: str, seed: int, **result) -> Path:
 
 
 def env_for(tmp_path: Path, tree: Path, **extra) -> dict:
+    (tree / "data").mkdir(exist_ok=True)
     env = harness_env(tmp_path, PYTHONPATH=tree, DATA_DIR=tree / "data", LOG_DIR=tree / "logs", **extra)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
         env.pop(key, None) if key not in extra else None
