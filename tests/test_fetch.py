@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
+import time
 
 import pytest
 
-from harness import fetch
+from harness import artifacts, fetch
+from harness.declaration import Artifact, Benchmark, Target
 from harness.fetch import FetchError, OfflineError, download
 from harness.hashing import file_digest, verify
 from http_fixture import serve
@@ -28,6 +31,17 @@ def fast(**kw):
 
 def part_of(dest):
     return dest.with_name(dest.name + ".part")
+
+
+def record_of(dest):
+    """Where download() records the source of ``<dest>.part``."""
+    return dest.with_name(dest.name + ".part.json")
+
+
+def started_from(dest, url, data):
+    """A ``.part`` holding ``data``, recorded as started from ``url`` (as an interrupted download leaves it)."""
+    part_of(dest).write_bytes(data)
+    record_of(dest).write_text(json.dumps({"url": url, "etag": None, "last_modified": None}))
 
 
 def test_download_success_sha256_and_md5(tmp_path):
@@ -56,7 +70,7 @@ def test_checksum_mismatch_leaves_nothing(tmp_path):
     msg = str(info.value)
     assert "sha256" in msg and wrong in msg and SHA256 in msg and srv.url("model.bin") in msg
     assert not dest.exists()
-    assert not part_of(dest).exists()
+    assert not part_of(dest).exists() and not record_of(dest).exists()
 
 
 def test_failed_download_does_not_touch_existing_file(tmp_path):
@@ -84,14 +98,14 @@ def test_cut_transfer_is_resumed_with_range(tmp_path):
         download(srv.url("model.bin"), dest, sha256=SHA256, retries=1, **fast())
     assert dest.read_bytes() == DATA
     assert [(r.method, r.range) for r in srv.requests] == [("GET", None), ("GET", f"bytes={cut}-")]
-    assert not part_of(dest).exists()
+    assert not part_of(dest).exists() and not record_of(dest).exists()
 
 
 def test_existing_part_is_resumed(tmp_path):
     dest = tmp_path / "model.bin"
     half = SIZE // 2
-    part_of(dest).write_bytes(DATA[:half])
     with serve(FILES) as srv:
+        started_from(dest, srv.url("model.bin"), DATA[:half])
         download(srv.url("model.bin"), dest, sha256=SHA256, size=SIZE, **fast())
     assert dest.read_bytes() == DATA
     assert [r.range for r in srv.requests] == [f"bytes={half}-"]
@@ -99,8 +113,8 @@ def test_existing_part_is_resumed(tmp_path):
 
 def test_complete_part_answered_416_is_verified_and_used(tmp_path):
     dest = tmp_path / "model.bin"
-    part_of(dest).write_bytes(DATA)
     with serve(FILES) as srv:
+        started_from(dest, srv.url("model.bin"), DATA)
         download(srv.url("model.bin"), dest, sha256=SHA256, **fast())
     assert dest.read_bytes() == DATA
     assert [r.range for r in srv.requests] == [f"bytes={SIZE}-"]
@@ -108,8 +122,8 @@ def test_complete_part_answered_416_is_verified_and_used(tmp_path):
 
 def test_server_without_range_support_restarts_from_zero(tmp_path):
     dest = tmp_path / "model.bin"
-    part_of(dest).write_bytes(DATA[:1000])
     with serve(FILES, range_support=False) as srv:
+        started_from(dest, srv.url("model.bin"), DATA[:1000])
         download(srv.url("model.bin"), dest, sha256=SHA256, **fast())
     assert dest.read_bytes() == DATA
     assert [r.range for r in srv.requests] == ["bytes=1000-"]
@@ -245,3 +259,158 @@ def test_verify_messages(tmp_path):
         verify(tmp_path / "absent.bin", size=1)
     with pytest.raises(ValueError):
         file_digest(path, "sha1")
+
+
+# --- where a partial file came from ---------------------------------------------------------------
+
+def _bench(*arts):
+    return Benchmark(id="toy", aliases=(), loadgen_model="toy", domain="vision", dataset="x:y", backend="x:y",
+                     codec="x:y", metric="x:y", targets={"toy": (Target("acc", 1.0),)}, primary="toy",
+                     total_count=1, performance_count=1, requirements="r.txt", artifacts=arts)
+
+
+def test_a_bad_first_mirror_cut_mid_transfer_does_not_block_the_good_second_one(tmp_path, capsys):
+    dest = tmp_path / "models" / "model.bin"
+    cut = 100_000
+    with serve({"model.bin": OTHER}, cut_after=cut) as bad, serve(FILES) as good:
+        bench = _bench(Artifact("weights", "models/model.bin", sha256=SHA256, size=SIZE,
+                                sources=(bad.url("model.bin"), good.url("model.bin"))))
+        # an earlier run was cut off while the bad mirror was sending
+        with pytest.raises(FetchError):
+            download(bad.url("model.bin"), dest, sha256=SHA256, size=SIZE, retries=0, **fast())
+        assert part_of(dest).read_bytes() == OTHER[:cut]
+        bad.files.clear()  # now that mirror answers 404: the next run goes on to the good one
+        got = artifacts.resolve_all(bench, str(tmp_path), offline=False, manifest={})
+    assert got["weights"].path == dest and dest.read_bytes() == DATA
+    assert [r.range for r in good.requests] == [None]  # not asked to continue the bad mirror's bytes
+    assert f"{part_of(dest)} came from {bad.url('model.bin')}" in capsys.readouterr().err
+    assert not part_of(dest).exists() and not record_of(dest).exists()
+
+
+@pytest.mark.parametrize("validator", [{"etag": '"v1-abc"'}, {"last_modified": "Tue, 01 Apr 2025 10:00:00 GMT"}],
+                         ids=["etag", "last_modified"])
+def test_another_source_with_the_same_version_resumes_the_partial_file(tmp_path, validator):
+    dest = tmp_path / "model.bin"
+    cut = 100_000
+    (kind, value), = validator.items()
+    with serve(FILES, cut_after=cut, **validator) as first, serve(FILES, **validator) as second:
+        with pytest.raises(FetchError):
+            download(first.url("model.bin"), dest, retries=0, **fast())
+        assert json.loads(record_of(dest).read_text())["url"] == first.url("model.bin")
+        assert json.loads(record_of(dest).read_text())[kind] == value
+        download(second.url("model.bin"), dest, sha256=SHA256, size=SIZE, **fast())
+        assert second.wait_idle()
+    assert dest.read_bytes() == DATA
+    assert [(r.range, r.if_range) for r in second.requests] == [(f"bytes={cut}-", value)]
+    assert second.sent == SIZE - cut  # only what was missing
+    assert not part_of(dest).exists() and not record_of(dest).exists()
+
+
+@pytest.mark.parametrize("if_range", [True, False], ids=["server-honours-if-range", "server-ignores-if-range"])
+def test_another_source_with_another_version_starts_the_partial_file_over(tmp_path, if_range):
+    dest = tmp_path / "model.bin"
+    with serve({"model.bin": OTHER}, cut_after=100_000, etag='"old"') as first, \
+            serve(FILES, etag='"new"', if_range=if_range) as second:
+        with pytest.raises(FetchError):
+            download(first.url("model.bin"), dest, retries=0, **fast())
+        download(second.url("model.bin"), dest, sha256=SHA256, retries=0, **fast())
+    assert dest.read_bytes() == DATA
+    asked = [(r.range, r.if_range) for r in second.requests]
+    # a server that knows If-Range sends the whole file at once; otherwise its 206 is dropped and the file asked again
+    assert asked == [("bytes=100000-", '"old"')] + ([] if if_range else [(None, None)])
+    assert not part_of(dest).exists() and not record_of(dest).exists()
+
+
+def test_a_partial_file_without_a_record_of_its_source_is_started_over(tmp_path):
+    dest = tmp_path / "model.bin"
+    part_of(dest).write_bytes(OTHER[:1000])  # left by an older harness, or put there by hand
+    with serve(FILES) as srv:
+        download(srv.url("model.bin"), dest, sha256=SHA256, **fast())
+    assert dest.read_bytes() == DATA
+    assert [r.range for r in srv.requests] == [None]
+
+
+# --- stalls, oversized bodies, redirects ------------------------------------------------------------
+
+def test_a_trickling_server_is_given_up_as_stalled_and_retried(tmp_path):
+    dest = tmp_path / "model.bin"
+    with serve(FILES, trickle=(10, 0.05)) as srv:  # 200 bytes/s: would take 25 minutes
+        began = time.monotonic()
+        with pytest.raises(FetchError) as info:
+            download(srv.url("model.bin"), dest, retries=1, stall_bytes=1000, stall_seconds=0.5, **fast())
+        took = time.monotonic() - began
+    msg = str(info.value)
+    assert took < 5
+    assert "2 attempts" in msg and "the transfer stalled" in msg and "fewer than 1000 in 0.5 s" in msg
+    kept = part_of(dest).read_bytes()
+    assert 0 < len(kept) < 1000 and kept == DATA[: len(kept)]
+    assert f"the {len(kept)} bytes received so far are kept in {part_of(dest)}" in msg
+    assert srv.requests[1].range is not None  # the second attempt resumed the first one's bytes
+    # a slow but steady server is not a stall
+    with serve(FILES, trickle=(50_000, 0.05)) as srv:  # about 0.3 s in all
+        download(srv.url("model.bin"), tmp_path / "steady.bin", sha256=SHA256, retries=0, stall_bytes=1000,
+                 stall_seconds=0.2, **fast())
+    assert (tmp_path / "steady.bin").read_bytes() == DATA
+
+
+HUGE = bytes(64 << 20)
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["declared-length", "no-length"])
+def test_a_body_larger_than_the_declared_size_is_refused_without_reading_it(tmp_path, content_length):
+    dest = tmp_path / "model.bin"
+    declared = 200_000
+    with serve({"model.bin": HUGE}, content_length=content_length) as srv:
+        with pytest.raises(FetchError) as info:
+            download(srv.url("model.bin"), dest, size=declared, retries=3, **fast())
+        assert srv.wait_idle()
+    msg = str(info.value)
+    assert f"the server sent more than the declared size of {declared} bytes" in msg
+    assert ("Content-Length says" in msg) == content_length
+    assert len(srv.requests) == 1  # not retried: the next source is the cure
+    assert srv.sent < len(HUGE) // 4  # the client stopped reading (what was sent sat in socket buffers)
+    assert not dest.exists() and not part_of(dest).exists() and not record_of(dest).exists()
+
+
+def test_redirects_to_anything_but_http_are_refused(tmp_path):
+    redirects = {"to-file": "file:///etc/passwd", "to-ftp": "ftp://someone:s3cret@127.0.0.1:9/model.bin",
+                 "hop": "/model.bin"}
+    with serve(FILES, redirects=redirects) as srv:
+        for name, scheme in (("to-file", "file"), ("to-ftp", "ftp")):
+            dest = tmp_path / name
+            with pytest.raises(FetchError) as info:
+                download(srv.url(name), dest, retries=2, **fast())
+            msg = str(info.value)
+            assert f"{srv.url(name)} redirected to a {scheme}:// address" in msg
+            assert "s3cret" not in msg and "someone" not in msg
+            assert not dest.exists() and not part_of(dest).exists() and not record_of(dest).exists()
+        assert len(srv.requests) == 2  # refused at once, not retried
+        download(srv.url("hop"), tmp_path / "hop.bin", sha256=SHA256, **fast())  # http -> http is followed
+    assert (tmp_path / "hop.bin").read_bytes() == DATA
+    assert [r.path for r in srv.requests[2:]] == ["/hop", "/model.bin"]
+
+
+# --- the final message says what is kept ------------------------------------------------------------
+
+def test_when_nothing_was_received_the_message_says_nothing_is_kept(tmp_path):
+    dest = tmp_path / "model.bin"
+    with serve(FILES, cut_after=0, cut_times=10) as srv, pytest.raises(FetchError) as info:
+        download(srv.url("model.bin"), dest, retries=1, **fast())
+    msg = str(info.value)
+    assert "2 attempts" in msg and "no partial file is kept, so the next call starts from the beginning" in msg
+    assert "kept in" not in msg and "resumes" not in msg
+    assert not part_of(dest).exists() and not record_of(dest).exists()
+
+
+def test_when_the_partial_file_was_deleted_the_message_says_nothing_is_kept(tmp_path):
+    dest = tmp_path / "model.bin"
+    with serve(FILES, cut_after=100_000) as srv:
+        with pytest.raises(FetchError) as info:
+            download(srv.url("model.bin"), dest, retries=0, **fast())
+        assert "100000 bytes received so far are kept in" in str(info.value)
+        srv.files["model.bin"] = DATA[:50_000]  # the file got shorter: the .part cannot be resumed
+        with pytest.raises(FetchError) as info:
+            download(srv.url("model.bin"), dest, retries=0, **fast())
+    msg = str(info.value)
+    assert "longer than the file" in msg and "no partial file is kept" in msg and "kept in" not in msg
+    assert not part_of(dest).exists() and not record_of(dest).exists()
