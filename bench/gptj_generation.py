@@ -33,12 +33,13 @@ def main() -> None:
 
     from language.gptj import backend, dataset, demo
     from language.llm.generation import Engine
+    from language.llm.tokenizers import load_tokenizer
 
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         demo.build(folder, count=args.count, seed=2)
-        tokenizer = dataset.load_tokenizer(folder / "model")
+        tokenizer = load_tokenizer(folder / "model")
         prompts = [dataset.encode(tokenizer, dataset.prompt_of(r))
                    for r in dataset.read_records(folder / "cnn_eval.json")]
         model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()

@@ -14,8 +14,9 @@ COUNT = 6
 def reference_outputs(folder: Path) -> list:
     """New tokens per record, one sample at a time with the reference's generate keywords."""
     from language.gptj import dataset
+    from language.llm.tokenizers import load_tokenizer
 
-    tokenizer = dataset.load_tokenizer(folder / "model")
+    tokenizer = load_tokenizer(folder / "model")
     prompts = [dataset.encode(tokenizer, dataset.prompt_of(r)) for r in dataset.read_records(folder / "cnn_eval.json")]
     return generate_one_at_a_time(folder / "model", prompts, early_stopping=True, max_new_tokens=128,
                                   min_new_tokens=30, num_beams=4, pad_token_id=tokenizer.eos_token_id)
@@ -25,13 +26,14 @@ def reference_outputs(folder: Path) -> list:
 def gptj_fixture(tmp_path_factory):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    from language.gptj import dataset, demo, metric
+    from language.gptj import demo, metric
+    from language.llm.tokenizers import load_tokenizer
 
     folder = tmp_path_factory.mktemp("gptj_fixture")
     manifest = demo.build(folder, count=COUNT, seed=1)
     outputs = reference_outputs(folder)
-    tokenizer = dataset.load_tokenizer(folder / "model")
-    texts = metric.decode_texts(tokenizer, [o.astype("<i8").tobytes() for o in outputs])
+    tokenizer = load_tokenizer(folder / "model")
+    texts = metric.decode_texts(tokenizer, outputs)
     return {"folder": folder, "manifest": manifest, "outputs": outputs, "texts": texts, "tokenizer": tokenizer}
 
 

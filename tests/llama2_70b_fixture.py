@@ -22,17 +22,20 @@ def reference_outputs(folder: Path, prompts) -> list:
 def llama2_fixture(tmp_path_factory):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    from harness.artifacts import Resolved
-    from language.llama2_70b import dataset, demo
+    import numpy as np
+
+    from language.llama2_70b import demo
+    from language.llm.pickles import read_verified_frame
+    from language.llm.tokenizers import SentencePieceDecoder
 
     folder = tmp_path_factory.mktemp("llama2_fixture")
     manifest = demo.build(folder, count=COUNT, seed=1)
     pickle = folder / "open_orca.pkl"
-    prompts, references = dataset.read_dataset(Resolved("dataset", pickle, {"sha256": sha256(pickle)}))
+    frame = read_verified_frame(pickle, ("tok_input", "output"), "the demo pickle", sha256=sha256(pickle))
+    prompts, references = [np.asarray(t, np.int64) for t in frame["tok_input"]], frame["output"].tolist()
     outputs = reference_outputs(folder, prompts)
-    tokenizer = dataset.load_tokenizer(folder / "model")
     cut = [o.tolist()[: o.tolist().index(2)] if 2 in o.tolist() else o.tolist() for o in outputs]
-    texts = tokenizer.batch_decode(cut, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+    texts = SentencePieceDecoder.from_folder(folder / "model").batch_decode(cut)
     return {"folder": folder, "manifest": manifest, "outputs": outputs, "texts": texts, "references": references,
             "tokens": sum(len(c) for c in cut)}
 

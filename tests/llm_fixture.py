@@ -1,11 +1,18 @@
-"""What the LLM fixtures share: batch-1 reference generation, and manifests with a replaced dataset."""
+"""What the LLM fixtures share: batch-1 reference generation, manifests with a replaced dataset, and
+the environment their commands run in."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from conftest import sha256
+from conftest import harness_env, sha256
+
+
+def llm_env(tmp_path: Path, **extra) -> dict:
+    """``harness_env`` with a private, empty HF_HOME: the machine's Hugging Face cache must not
+    answer for a fixture."""
+    return harness_env(tmp_path, HF_HOME=tmp_path / "hf", **extra)
 
 
 def generate_one_at_a_time(model_dir: Path, prompts, **generate_kwargs) -> list:

@@ -16,14 +16,15 @@ def sorted_batch_outputs(folder: Path, frame) -> dict[int, np.ndarray]:
     """New tokens per row, generated as one length-sorted batch (what Offline with BATCH_SIZE=COUNT does)."""
     from transformers import AutoModelForCausalLM
 
-    from language.mixtral_8x7b.generation import MixtralEngine
+    from language.llm.generation import Engine, pad_short
+    from language.mixtral_8x7b.backend import EOS_ID, SETTINGS, mbxp_stop
 
     model = AutoModelForCausalLM.from_pretrained(str(folder / "model")).eval()
     prompts = [np.asarray(t, dtype=np.int64) for t in frame["tok_input"]]
     order = sorted(range(len(prompts)), key=lambda i: (-len(prompts[i]), i))
-    outputs = MixtralEngine(model).generate([prompts[i] for i in order],
-                                            [frame["dataset"].iloc[i] == "MBXP" for i in order])
-    return dict(zip(order, outputs))
+    outputs = Engine(model, SETTINGS, EOS_ID, mbxp_stop).generate([prompts[i] for i in order],
+                                                                  [frame["dataset"].iloc[i] == "MBXP" for i in order])
+    return {i: pad_short(tokens, EOS_ID) for i, tokens in zip(order, outputs)}
 
 
 @pytest.fixture(scope="session")
@@ -31,16 +32,19 @@ def mixtral_fixture(tmp_path_factory):
     torch = pytest.importorskip("torch")
     pytest.importorskip("pandas")
     torch.set_num_threads(1)
-    from language.mixtral_8x7b import dataset, demo
+    from language.llm.pickles import read_verified_frame
+    from language.llm.tokenizers import SentencePieceDecoder
+    from language.mixtral_8x7b import demo
 
     folder = tmp_path_factory.mktemp("mixtral_fixture")
     manifest = demo.build(folder, count=COUNT, seed=1)
-    frame = dataset.read_verified_pickle(folder / "mixtral_15k.pkl", sha256(folder / "mixtral_15k.pkl"))
+    frame = read_verified_frame(folder / "mixtral_15k.pkl", ("dataset", "id", "gt_output", "tok_input"),
+                                "the demo pickle", sha256=sha256(folder / "mixtral_15k.pkl"))
     outputs = sorted_batch_outputs(folder, frame)
-    tokenizer = dataset.load_tokenizer(folder / "model")
-    texts = {i: tokenizer.decode(o.tolist(), skip_special_tokens=True) for i, o in outputs.items()}
+    decoder = SentencePieceDecoder.from_folder(folder / "model")
+    texts = {i: decoder.decode(o) for i, o in outputs.items()}
     return {"folder": folder, "manifest": manifest, "frame": frame, "outputs": outputs, "texts": texts,
-            "tokenizer": tokenizer}
+            "decoder": decoder}
 
 
 def labelled_manifest(fixture: dict, where: Path, labels: dict[int, str]) -> tuple[Path, Path]:

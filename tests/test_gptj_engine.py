@@ -19,8 +19,8 @@ def test_rows_end_at_their_first_eos_as_a_batch_of_one_stops():
     assert cut_after_eos(np.array([4, 2, 3]), {50256}).tolist() == [4, 2, 3]
 
 
-def test_several_gpus_share_the_model_only_for_plain_cuda():
-    assert placement("cuda", 4) == {"device_map": "auto"}
+def test_several_gpus_share_the_model_only_for_plain_cuda_or_auto():
+    assert placement("cuda", 4) == {"device_map": "auto"} and placement("auto", 4) == {"device_map": "auto"}
     assert placement("cuda:1", 4) == {} and placement("cuda", 1) == {} and placement("cpu", 0) == {}
 
 
@@ -35,11 +35,11 @@ def test_offline_batches_are_cut_from_all_loaded_prompts_sorted_by_length():
     lengths = {0: 3, 1: 9, 2: 1, 3: 8, 4: 2, 5: 7}
     calls = []
 
-    def generate(prompts):
-        calls.append([len(p) for p in prompts])
-        return [np.array([len(p)]) for p in prompts]
+    def generate(indices):
+        calls.append([lengths[i] for i in indices])
+        return [np.array([lengths[i]]) for i in indices]
 
-    batches = LengthSortedBatches(generate, lambda i: np.zeros(lengths[i]), lambda: list(lengths), batch_size=2)
+    batches = LengthSortedBatches(generate, lengths.__getitem__, lambda: list(lengths), batch_size=2)
     assert [o.tolist() for o in batches.outputs([0, 1])] == [[3], [9]]  # LoadGen's chunk: mixed lengths
     assert calls == [[7, 3], [9, 8]]  # ... generated in the sorted batches (9 8 | 7 3 | 2 1) holding them
     assert [o.tolist() for o in batches.outputs([2, 3])] == [[1], [8]]

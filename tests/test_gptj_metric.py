@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
 import pytest
 
+from harness.codecs import INT64, ArrayCodec, Responses
 from language.gptj import metric
 from language.llm import rouge, sentences
 
@@ -67,21 +69,27 @@ def test_sentence_splitter_is_verified_and_read_locally(tmp_path):
     assert split("Police came. The team won!") == ["Police came.", "The team won!"]
 
 
+def write_log(path, rows, dtype="<i8"):
+    """An accuracy log of ``(qsl_idx, token ids)`` rows in this order."""
+    path.write_text(json.dumps([{"seq_id": n, "qsl_idx": idx, "data": np.array(ids, dtype).tobytes().hex().upper()}
+                                for n, (idx, ids) in enumerate(rows)]))
+    return path
+
+
 def test_result_line_dedup_and_dtype(tmp_path):
     class Chars:  # token id = character code; the reference's tokenizer skips EOS 50256
         def batch_decode(self, ids, skip_special_tokens, clean_up_tokenization_spaces):
             return ["".join(chr(i) for i in row if i != 50256) for row in ids]
 
     split = sentences.splitter(sentences.unpack(_punkt_zip(tmp_path / "p.zip"), None))
-    entries = [{"seq_id": 0, "qsl_idx": 1, "data": np.array([ord(c) for c in " run dog ."] + [50256],
-                                                             "<i8").tobytes().hex().upper()},
-               {"seq_id": 1, "qsl_idx": 0, "data": np.array([ord(c) for c in "apples"], "<i8").tobytes().hex()},
-               {"seq_id": 2, "qsl_idx": 1, "data": np.array([ord("x")], "<i8").tobytes().hex()}]
-    score = metric.score_entries(entries, ["oranges", "Running dogs."], Chars(), split)
+    log = write_log(tmp_path / "log.json", [(1, [ord(c) for c in " run dog ."] + [50256]),
+                                            (0, [ord(c) for c in "apples"]), (1, [ord("x")])])
+    score = metric.score_responses(Responses(log, INT64, size=2), ["oranges", "Running dogs."], Chars(), split)
     # gen_len: "run dog." (8) + "apples" (6); the clean-up drops the space before "."
     assert score.lines == [("{'rouge1': 50.0, 'rouge2': 50.0, 'rougeL': 50.0, 'rougeLsum': 50.0, "
                             "'gen_len': 14, 'gen_num': 2}")]
     assert score.duplicates == 1 and score.scored == 2 and "np." not in score.lines[0]
     assert score.notes == []
-    int32 = [{"seq_id": 0, "qsl_idx": 0, "data": np.array([ord(c) for c in "apples"], "<i4").tobytes().hex()}]
-    assert metric.score_entries(int32, ["apples", "x"], Chars(), split, dtype="int32").values["ROUGE1"] == 100.0
+    int32 = write_log(tmp_path / "int32.json", [(0, [ord(c) for c in "apples"])], "<i4")
+    responses = Responses(int32, ArrayCodec("int32"), size=2)
+    assert metric.score_responses(responses, ["apples", "x"], Chars(), split).values["ROUGE1"] == 100.0

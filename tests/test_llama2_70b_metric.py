@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from harness import verdict
-from harness.artifacts import Resolved
+from harness.codecs import INT64, ArrayCodec, Responses
+from harness.contract import Run
 from language.llama2_70b import backend, dataset, metric
 from language.llama2_70b.benchmark import BENCHMARK
-from language.llm import sentences
+from language.llm import command, sentences
+from language.llm.generation import pad_short
+
+
+def decoded(values, dtype: str) -> np.ndarray:
+    """``values`` logged as ``dtype`` and decoded by the codec of upstream's --dtype flag."""
+    codec = ArrayCodec(command.LOG_DTYPES[dtype])
+    return codec.decode(codec.encode(values))
 
 
 def test_token_ids_stop_before_the_first_eos_and_read_each_dtype():
-    padded = np.array([5, 6, 7, 2, 2, 2], "<i8").tobytes()  # a batch row padded with EOS, as the reference's
-    assert metric.token_ids(padded) == [5, 6, 7]
-    assert metric.token_ids(np.array([5, 6], "<i8").tobytes()) == [5, 6]  # ran to max_new_tokens: no EOS
-    assert metric.token_ids(np.array([2, 9], "<i8").tobytes()) == []
-    assert metric.token_ids(np.array([5, 2, 3], "<i4").tobytes(), "int32") == [5]
-    assert metric.token_ids(np.array([5, 2], "<f4").tobytes(), "float") == [5]
+    padded = np.array([5, 6, 7, 2, 2, 2], "<i8")  # a batch row padded with EOS, as the reference's
+    assert metric.token_ids(decoded(padded, "int64")) == [5, 6, 7]
+    assert metric.token_ids(decoded([5, 6], "int64")) == [5, 6]  # ran to max_new_tokens: no EOS
+    assert metric.token_ids(decoded([2, 9], "int64")) == []
+    assert metric.token_ids(decoded([5, 2, 3], "int32")) == [5]
+    assert metric.token_ids(decoded([5, 2], "float")) == [5]
     # the reference's int32 reading of an int64 log would see [5, 0, 6, 0, 7, 0, 2, 0, ...]
-    assert metric.token_ids(padded, "int32") == [5, 0, 6, 0, 7, 0]
+    assert metric.token_ids(ArrayCodec("int32").decode(padded.tobytes())) == [5, 0, 6, 0, 7, 0]
 
 
 def test_tokens_per_sample_of_the_reference_run():
@@ -48,42 +58,45 @@ def test_targets_and_upper_limit_as_the_checker():
 
 
 def test_short_outputs_are_padded_with_eos_for_loadgen():
-    assert backend.pad_short(np.array([2], np.int64)).tolist() == [2, 2]
-    assert backend.pad_short(np.array([], np.int64)).tolist() == [2, 2]
-    assert backend.pad_short(np.array([7, 2], np.int64)).tolist() == [7, 2]
-    assert metric.token_ids(np.array([2, 2], "<i8").tobytes()) == []  # scored as the empty answer it was
+    assert pad_short(np.array([2], np.int64), backend.EOS).tolist() == [2, 2]
+    assert pad_short(np.array([], np.int64), backend.EOS).tolist() == [2, 2]
+    assert pad_short(np.array([7, 2], np.int64), backend.EOS).tolist() == [7, 2]
+    assert metric.token_ids(np.array([2, 2], np.int64)) == []  # scored as the empty answer it was
     assert backend.GENERATION == {"early_stopping": True, "max_new_tokens": 1024, "min_new_tokens": 1,
                                   "num_beams": 1, "do_sample": False}
 
 
-def test_a_pickle_without_a_verified_checksum_is_never_opened(tmp_path):
+def run_over(pickle, digests: dict) -> Run:
+    """A run whose dataset artifact is ``pickle`` with these verified digests."""
+    from harness.artifacts import Resolved
+
+    return Run(BENCHMARK, None, {"dataset": Resolved("dataset", pickle, digests)}, range(0))
+
+
+def test_a_pickle_is_hashed_again_right_before_it_is_read(tmp_path):
     path = tmp_path / "open_orca.pkl"
     path.write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="without a known checksum"):
-        dataset.read_dataset(Resolved("dataset", path, {}))
-    with pytest.raises(ValueError, match="not unpickled"):  # hashed again right before it is read
-        dataset.read_dataset(Resolved("dataset", path, {"sha256": "0" * 64}))
+    with pytest.raises(ValueError, match="not unpickled"):  # the verified checksum no longer matches
+        dataset.OpenOrca(run_over(path, {"sha256": "0" * 64}))
 
 
 def test_result_line_dedup_and_counts(tmp_path):
     class Chars:  # token id = character code; EOS 2 would be skipped as a special token
-        def batch_decode(self, ids, skip_special_tokens, clean_up_tokenization_spaces):
+        def batch_decode(self, ids):
             return ["".join(chr(i) for i in row if i != 2) for row in ids]
 
     zipped = tmp_path / "punkt_tab.zip"
-    import zipfile
-    with zipfile.ZipFile(zipped, "w") as bundle:
-        for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-            bundle.writestr(f"punkt_tab/english/{name}", "")
+    sentences.write_blank_punkt(zipped)
     split = sentences.splitter(sentences.unpack(zipped, None))
 
     def hexed(text, pad=0):
         return np.array([ord(c) for c in text] + [2] * pad, "<i8").tobytes().hex().upper()
 
-    entries = [{"seq_id": 0, "qsl_idx": 1, "data": hexed(" run dog.", pad=3)},
-               {"seq_id": 1, "qsl_idx": 0, "data": hexed("apples")},
-               {"seq_id": 2, "qsl_idx": 1, "data": hexed("x")}]
-    score = metric.score_entries(entries, ["oranges", "Running dogs."], Chars(), split)
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps([{"seq_id": 0, "qsl_idx": 1, "data": hexed(" run dog.", pad=3)},
+                               {"seq_id": 1, "qsl_idx": 0, "data": hexed("apples")},
+                               {"seq_id": 2, "qsl_idx": 1, "data": hexed("x")}]))
+    score = metric.score_responses(Responses(log, INT64, size=2), ["oranges", "Running dogs."], Chars(), split)
     # tokens: 9 + 6 (EOS and padding not counted) over 2 samples = 7.5; gen_len 8 + 6
     assert score.lines == [("{'rouge1': 50.0, 'rouge2': 50.0, 'rougeL': 50.0, 'rougeLsum': 50.0, 'gen_len': 14, "
                             "'gen_num': 2, 'gen_tok_len': 15, 'tokens_per_sample': 7.5}")]
@@ -117,7 +130,10 @@ def test_a_pickle_written_by_pandas_1_5_loads(tmp_path):
 
     path = tmp_path / "old.pkl"
     path.write_bytes(base64.b64decode("".join(PANDAS_1_5_PICKLE)))
-    prompts, references = dataset.read_dataset(Resolved("dataset", path, {"sha256": PANDAS_1_5_SHA256}))
-    assert [p.tolist() for p in prompts] == [[1, 1, 5, 6], [1, 1, 7]]
-    assert all(p.dtype == np.int64 for p in prompts)
-    assert references == ["Paris is the capital.", "Hallo."]
+    qsl = dataset.OpenOrca(run_over(path, {"sha256": PANDAS_1_5_SHA256}))
+    assert qsl.size == 2 and qsl.targets == ["Paris is the capital.", "Hallo."]
+    qsl.load([1])
+    assert qsl.loaded() == [1] and qsl.prompt_ids(1).tolist() == [1, 1, 7] and qsl.prompt_ids(1).dtype == np.int64
+    assert qsl.prompt_ids(0).tolist() == [1, 1, 5, 6]
+    qsl.unload([0, 1])
+    assert qsl.loaded() == []

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 
-from language.mixtral_8x7b import dataset, generation, gsm8k, mbxp
+from harness.codecs import ArrayCodec, Responses
+from language.llm import sentences
+from language.llm.generation import pad_short
+from language.mixtral_8x7b import backend, gsm8k, mbxp, metric
 
 
 @pytest.mark.parametrize("text, answer", [
@@ -87,26 +91,79 @@ def test_skipped_languages_are_reported(monkeypatch):
 
 def test_mbxp_stop_rule_forces_eos_only_on_flagged_rows():
     torch = pytest.importorskip("torch")
-    stop = list(generation.MBXP_STOP_IDS)
+    stop = list(backend.MBXP_STOP_IDS)
     ids = torch.tensor([[5] + stop, [5] + stop, [13940, 28832, 13, 13, 13]])
     scores = torch.zeros(3, 30000)
-    out = generation.stop_processor([True, False, True])(ids, scores)
+    out = backend.stop_processor([True, False, True])(ids, scores)
     assert out[0].argmax() == 2 and torch.isinf(out[0]).sum() == 29999 and out[0, 2] == 0
     assert torch.equal(out[1:], torch.zeros(2, 30000))
+    assert backend.mbxp_stop([False, False]) == []  # the engine's hook: no processor without MBXP rows
+    (processor,) = backend.mbxp_stop([False, True])
+    assert torch.equal(processor(ids[:2], torch.zeros(2, 30000))[1].argmax(), torch.tensor(2))
+
+
+def test_the_shared_engine_runs_the_stop_rule_on_mbxp_rows_only():
+    """A model that would go on forever after a code block: the flagged row stops there with EOS."""
+    torch = pytest.importorskip("torch")
+    from language.llm.generation import Engine
+
+    stop = list(backend.MBXP_STOP_IDS)
+    script = stop + [7, 8, 9]  # what the model says after the prompt, then 9s until max_new_tokens
+
+    class Scripted(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(30000, 1)
+            self.generation_config = type("G", (), {"eos_token_id": backend.EOS_ID})()
+
+        def get_input_embeddings(self):
+            return self.embed
+
+        def generate(self, input_ids, attention_mask, pad_token_id, logits_processor=(), max_new_tokens=8, **_):
+            rows = input_ids
+            for step in range(max_new_tokens):
+                scores = torch.full((len(rows), 30000), -1.0)
+                scores[:, script[min(step, len(script) - 1)]] = 1.0
+                for process in logits_processor:
+                    scores = process(rows, scores)
+                done = (rows[:, input_ids.shape[1]:] == backend.EOS_ID).any(dim=1)
+                rows = torch.cat([rows, torch.where(done, pad_token_id, scores.argmax(1))[:, None]], dim=1)
+            return rows
+
+    engine = Engine(Scripted(), {"max_new_tokens": 8}, backend.EOS_ID, backend.mbxp_stop)
+    prompts = [np.array([1, 5], np.int64), np.array([1, 6], np.int64)]
+    mbxp_row, other = engine.generate(prompts, [True, False])
+    assert mbxp_row.tolist() == stop + [backend.EOS_ID]
+    assert other.tolist() == stop + [7, 8, 9, 9]
+    assert [o.tolist() for o in engine.generate(prompts)] == [other.tolist()] * 2  # no flags: no rule
 
 
 def test_short_outputs_are_padded_with_eos_to_two_tokens():
-    assert generation.pad_short(np.array([7], dtype=np.int64)).tolist() == [7, 2]
-    assert generation.pad_short(np.array([7, 8, 2], dtype=np.int64)).tolist() == [7, 8, 2]
+    assert pad_short(np.array([7], dtype=np.int64), backend.EOS_ID).tolist() == [7, 2]
+    assert pad_short(np.array([7, 8, 2], dtype=np.int64), backend.EOS_ID).tolist() == [7, 8, 2]
 
 
-def test_a_pickle_is_read_only_when_its_hash_matches(tmp_path):
-    path = tmp_path / "data.pkl"
-    path.write_bytes(b"not really a pickle")
-    with pytest.raises(ValueError, match="without a known checksum"):
-        dataset.read_verified_pickle(path, None)
-    with pytest.raises(ValueError, match="not unpickled"):
-        dataset.read_verified_pickle(path, "0" * 64)
+def test_gen_num_counts_duplicates_and_float_logs_are_read_as_ids(tmp_path):
+    pd = pytest.importorskip("pandas")
+
+    class Chars:  # token id = character code
+        def batch_decode(self, rows):
+            return ["".join(chr(i) for i in row) for row in rows]
+
+    frame = pd.DataFrame({"dataset": ["GSM8K", "OpenOrca", "GSM8K"], "id": ["train.0", "flan.1", "train.2"],
+                          "gt_output": ["8", "Dogs run.", "3"]})
+    punkt = tmp_path / "punkt_tab.zip"
+    sentences.write_blank_punkt(punkt)
+    split = sentences.splitter(sentences.unpack(punkt, None))
+    rows = [(1, "dogs run"), (0, "The answer is 8"), (1, "ignored"), (0, "ignored too")]
+    log = tmp_path / "log.json"
+    log.write_text(json.dumps([{"seq_id": n, "qsl_idx": i, "data": np.array([ord(c) for c in text], "<f4")
+                                .tobytes().hex()} for n, (i, text) in enumerate(rows)]))
+    score = metric.score_responses(Responses(log, ArrayCodec("float32"), size=3), frame, Chars(), split)
+    # as the reference: 4 entries, first responses only: 8 + 15 tokens over 4 = 5.75 -> 5.8
+    assert score.lines == [("{'rouge1': 100.0, 'rouge2': 100.0, 'rougeL': 100.0, 'rougeLsum': 100.0, 'gsm8k': 100.0, "
+                            "'mbxp': 0, 'gen_len': 8, 'gen_num': 4, 'gen_tok_len': 23, 'tokens_per_sample': 5.8}")]
+    assert score.scored == 2 and score.duplicates == 2 and score.notes == ["partial: scored 2 of 3 samples"]
 
 
 def test_toolchains_are_detected_with_which():

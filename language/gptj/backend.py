@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from language.llm.backend import GenerationBackend
 
-
 GENERATION = {"early_stopping": True, "max_new_tokens": 128, "min_new_tokens": 30, "num_beams": 4,
               "do_sample": False}
 
@@ -23,5 +22,5 @@ def generation_settings() -> dict:
 
 
 class ReferenceBackend(GenerationBackend):
-    def __init__(self, dataset, artifacts, config):
-        super().__init__(dataset, artifacts, config, generation_settings(), pad_id=dataset.tokenizer.eos_token_id)
+    def __init__(self, dataset, run):
+        super().__init__(dataset, run, generation_settings(), pad_id=dataset.tokenizer.eos_token_id)

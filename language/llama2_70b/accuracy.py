@@ -1,41 +1,43 @@
-"""``python -m harness accuracy llama2``: the flags of the reference's evaluate-accuracy.py and its output.
+"""``python -m harness accuracy llama2``: exactly the reference evaluate-accuracy.py's flags, and its output.
 
-Added flags, because the reference reaches the network: ``--punkt`` (nltk's punkt_tab.zip,
-verified; the reference calls nltk.download), ``--punkt-sha256`` and ``--workers`` (ROUGE
-processes). ``--dataset-sha256`` is the checksum the pickle must match before it is unpickled.
+The ids are decoded from ``--checkpoint-path``'s tokenizer.model as the reference's slow tokenizer
+decodes them. What the reference downloads comes from where a run gets it (language.llm.command):
+nltk's punkt_tab is the verified artifact in DATA_DIR; ROUGE runs in WORKERS processes. The
+pickle is read with the allow-list unpickler (language.llm.pickles), only its ``output`` column.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from harness.codecs import read_accuracy_log
-from language.llm import rouge, sentences
+from harness.codecs import ArrayCodec, Responses
+from language.llm import command
+from language.llm.pickles import read_verified_frame
 from language.llm.report import print_score
+from language.llm.tokenizers import SentencePieceDecoder
 
-from .dataset import load_tokenizer, read_frame
-from .metric import DTYPES, score_entries
+from .benchmark import BENCHMARK
+from .dataset import WHAT
+from .metric import score_responses
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m harness accuracy llama2",
                                 description="ROUGE and tokens per sample of a Llama-2-70B LoadGen accuracy log.")
-    p.add_argument("--checkpoint-path", required=True, help="folder with the Llama-2 tokenizer files")
+    p.add_argument("--checkpoint-path", required=True, help="Path to Llama2-70b-hf-chat checkpoint")
     p.add_argument("--mlperf-accuracy-file", required=True, help="path to mlperf_log_accuracy.json")
-    p.add_argument("--dataset-file", required=True, help="path to the processed OpenOrca pickle")
+    p.add_argument("--dataset-file", required=True, help="path to processed openorca validation set")
     p.add_argument("--verbose", action="store_true", help="verbose messages")
-    p.add_argument("--dtype", default="int64", choices=list(DTYPES), help="dtype of the accuracy log")
-    p.add_argument("--dataset-sha256", required=True, help="sha256 the pickle must have before it is opened")
-    sentences.add_flags(p)
-    p.add_argument("--workers", type=int, default=rouge.default_workers(), help="ROUGE worker processes")
+    p.add_argument("--dtype", default="int64", choices=list(command.LOG_DTYPES), help="dtype of the accuracy log")
     return p
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    targets = [str(t) for t in read_frame(args.dataset_file, {"sha256": args.dataset_sha256})["output"]]
-    split = sentences.from_flags(args)
-    score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), targets,
-                          load_tokenizer(args.checkpoint_path), split, args.dtype, max(1, args.workers))
-    print_score(score, args.verbose)
+    run_config = command.settings(BENCHMARK)
+    targets = [str(t) for t in read_verified_frame(args.dataset_file, ("output",), WHAT)["output"]]
+    decoder = SentencePieceDecoder.from_folder(args.checkpoint_path)
+    split = command.splitter(BENCHMARK, run_config)
+    responses = Responses(args.mlperf_accuracy_file, ArrayCodec(command.LOG_DTYPES[args.dtype]), size=len(targets))
+    print_score(score_responses(responses, targets, decoder, split, run_config.workers), args.verbose)
     return 0

@@ -6,18 +6,16 @@ sampling generation_config), pad = EOS 2. Each output is cut after its first EOS
 pads finished rows with 2s; the evaluator trims them anyway).
 
 LoadGen (use_token_latencies) rejects a response with fewer than 2 tokens. Only an output that is
-a lone EOS can be that short; it is sent as ``[2, 2]``: the evaluator cuts at the first EOS, so the
-text and the token count are the same, and the reference's own Offline batches pad with 2s alike.
+a lone EOS can be that short; it is sent as ``[2, 2]`` (language.llm.generation.pad_short): the
+evaluator cuts at the first EOS, so the text and the token count are the same, and the reference's
+own Offline batches pad with 2s alike.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from language.llm.backend import GenerationBackend
 
 EOS = 2
-MIN_RESPONSE_TOKENS = 2
 GENERATION = {"early_stopping": True, "max_new_tokens": 1024, "min_new_tokens": 1, "num_beams": 1,
               "do_sample": False}
 
@@ -26,16 +24,6 @@ def generation_settings() -> dict:
     return dict(GENERATION)
 
 
-def pad_short(tokens: np.ndarray, eos: int = EOS) -> np.ndarray:
-    """``tokens`` extended with EOS to the 2 tokens LoadGen needs per response."""
-    if len(tokens) >= MIN_RESPONSE_TOKENS:
-        return tokens
-    return np.concatenate([tokens, np.full(MIN_RESPONSE_TOKENS - len(tokens), eos, dtype=np.int64)])
-
-
 class ReferenceBackend(GenerationBackend):
-    def __init__(self, dataset, artifacts, config):
-        super().__init__(dataset, artifacts, config, generation_settings(), pad_id=EOS)
-
-    def predict(self, indices):
-        return [pad_short(o) for o in super().predict(indices)]
+    def __init__(self, dataset, run):
+        super().__init__(dataset, run, generation_settings(), pad_id=EOS)

@@ -19,7 +19,7 @@ BENCHMARK = Benchmark(
     dataset="language.llama2_70b.dataset:OpenOrca",
     backend="language.llama2_70b.backend:ReferenceBackend",
     codec="harness.codecs:INT64",
-    metric="language.llama2_70b.metric:score_run",
+    metric="language.llama2_70b.metric:score",
     accuracy_command="language.llama2_70b.accuracy:main",
     demo="language.llama2_70b.demo:build",
     targets={"llama2-70b-99": _targets(0.99), "llama2-70b-99.9": _targets(0.999)},
@@ -35,14 +35,13 @@ BENCHMARK = Benchmark(
         Artifact(
             name="dataset",
             path="open-orca/open_orca_gpt4_tokenized_llama.sampled_24576.pkl",
-            manual=("No checksum is published for the processed OpenOrca pickle, and a pickle is only opened "
-                    "after a checksum matched. Get open_orca_gpt4_tokenized_llama.sampled_24576.pkl with "
+            manual=("No direct link or checksum is published for the processed OpenOrca pickle. Get "
+                    "open_orca_gpt4_tokenized_llama.sampled_24576.pkl with "
                     "'rclone copy mlc-inference:mlcommons-inference-wg-public/open_orca ./open_orca -P' (MLCommons "
                     "R2, see the v4.1 README of language/llama2-70b), or build it with the reference's "
                     "processorca.py (--seqlen_limit=1024 --num_total_samples=24576) from Open-Orca/OpenOrca's "
-                    "1M-GPT4-Augmented.parquet; then point a MANIFEST at it with its sha256: "
-                    '{"artifacts": {"dataset": {"path": "...pkl", "sha256": "..."}, ...}}. '
-                    "Expected place: {path}."),
+                    "1M-GPT4-Augmented.parquet, and put it at {path} (or name it with its sha256 in a MANIFEST: "
+                    '{"artifacts": {"dataset": {"path": "...pkl", "sha256": "..."}}}, checked before every read).'),
             licence="MIT (Open-Orca/OpenOrca)",
         ),
         Artifact(

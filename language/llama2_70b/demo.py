@@ -1,8 +1,9 @@
 """A tiny offline Llama-2 fixture: generated chat records in a processed-OpenOrca pickle, a
-Llama-style BPE tokenizer with byte fallback trained on them (unk 0, bos 1, eos 2), a random 2-layer
-LlamaForCausalLM (hidden 64) whose EOS logit is raised so answers end within a few dozen tokens
-instead of running to 1024, and a punkt_tab.zip with an untrained English model (it splits only at
-sentence punctuation). Weights are random: the numbers it yields are no accuracy claim.
+sentencepiece BPE tokenizer with byte fallback trained on them (language.llm.demo_tokenizer: unk 0,
+bos 1, eos 2; the pickle's token columns are its ids), a random 2-layer LlamaForCausalLM (hidden 64)
+whose EOS logit is raised so most answers end within a few dozen tokens instead of running to 1024, and
+a punkt_tab.zip with an untrained English model (it splits only at sentence punctuation). Weights
+are random: the numbers it yields are no accuracy claim.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from harness.hashing import file_digest
+from language.llm.demo_tokenizer import BOS, EOS, write_tokenizer
 from language.llm.sentences import write_blank_punkt
 
-SPECIALS = ("<unk>", "<s>", "</s>")
+VOCAB_SIZE = 600
 SYSTEM = "You are an AI assistant. User will give you a task. Your goal is to complete it as faithfully as you can."
 WORDS = ("the city council said on monday that new rules for river traffic will start next year . officials "
          "expect fewer accidents , but fishermen are worried about costs . what is the capital of france ? "
          "answer the question step by step . the team won its third game in a row , and fans cheered . "
          "translate to german : good morning . mr. brown , 54 , told reporters he was surprised .").split()
-EOS_BOOST = 2.5  # scale of the EOS row of lm_head: random answers end early
+EOS_BOOST = 2.5  # scale of the EOS row of lm_head: most random answers end early
 
 
 def _text(rng: np.random.Generator, sentences: int) -> str:
@@ -47,66 +49,45 @@ def records(count: int, seed: int) -> list[dict]:
              "origin": origins[i % 4]} for i in range(count)]
 
 
-def write_tokenizer(folder: Path, corpus: list[str]) -> None:
-    from tokenizers import Tokenizer, decoders, models, normalizers, processors, trainers
-    from transformers import LlamaTokenizerFast
-
-    byte_tokens = [f"<0x{b:02X}>" for b in range(256)]
-    bpe = Tokenizer(models.BPE(unk_token="<unk>", byte_fallback=True, fuse_unk=True))
-    bpe.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
-    bpe.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
-                                     decoders.Strip(" ", 1, 0)])
-    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=[*SPECIALS, *byte_tokens], show_progress=False)
-    bpe.train_from_iterator(corpus, trainer)
-    # byte pieces are ordinary vocabulary in Llama's tokenizer, not special tokens skipped on decode
-    spec = json.loads(bpe.to_str())
-    spec["added_tokens"] = [t for t in spec["added_tokens"] if t["content"] in SPECIALS]
-    bpe = Tokenizer.from_str(json.dumps(spec))
-    bpe.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    LlamaTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                       add_bos_token=True, legacy=True).save_pretrained(str(folder))
-
-
 def write_model(folder: Path, vocab_size: int, seed: int) -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=4, max_position_embeddings=2048, bos_token_id=1, eos_token_id=2,
+                         num_attention_heads=4, max_position_embeddings=2048, bos_token_id=BOS, eos_token_id=EOS,
                          pad_token_id=0, tie_word_embeddings=False)
     model = LlamaForCausalLM(config).eval()
     with torch.no_grad():
-        model.lm_head.weight[2] *= EOS_BOOST
+        model.lm_head.weight[EOS] *= EOS_BOOST
     model.save_pretrained(str(folder))
 
 
-def write_pickle(path: Path, rows: list[dict], tokenizer) -> None:
+def write_pickle(path: Path, rows: list[dict], processor) -> None:
+    """The processed-OpenOrca columns, tokenized with sentencepiece as the reference's LlamaTokenizer
+    does: its BOS, then the literal "<s>" of the prompt as BOS too, and a final "▁" (29871 in the real
+    vocabulary)."""
     import pandas as pd
 
-    space = tokenizer.convert_tokens_to_ids("▁")  # the real vocabulary's 29871
+    space = processor.piece_to_id("▁")
     for row in rows:
         row["input"] = chat_prompt(row["system_prompt"], row["question"])
-        row["tok_input"] = tokenizer(row["input"])["input_ids"] + [space]
-        row["tok_output"] = tokenizer(row["output"])["input_ids"]
+        row["tok_input"] = [BOS, BOS] + processor.encode(row["input"][len("<s>"):]) + [space]
+        row["tok_output"] = [BOS] + processor.encode(row["output"])
         row["tok_input_length"], row["tok_output_length"] = len(row["tok_input"]), len(row["tok_output"])
     columns = ["id", "system_prompt", "question", "output", "input", "tok_input", "tok_output", "origin",
                "tok_input_length", "tok_output_length"]
     pd.DataFrame(rows, columns=columns).to_pickle(path)
 
 
-
 def build(folder, count: int = 8, seed: int = 0) -> Path:
-    from transformers import AutoTokenizer
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rows = records(count, seed)
     corpus = [chat_prompt(SYSTEM, r["question"]) + " " + r["output"] for r in rows] + [" ".join(WORDS)]
-    write_tokenizer(folder / "model", corpus)
-    tokenizer = AutoTokenizer.from_pretrained(str(folder / "model"))
-    write_model(folder / "model", len(tokenizer), seed)
-    write_pickle(folder / "open_orca.pkl", rows, tokenizer)
+    processor = write_tokenizer(folder / "model", corpus, VOCAB_SIZE, legacy=False)
+    write_model(folder / "model", processor.get_piece_size(), seed)
+    write_pickle(folder / "open_orca.pkl", rows, processor)
     write_blank_punkt(folder / "punkt_tab.zip")
     manifest = {"demo": True, "count": count,
                 "note": "generated records and a random tiny Llama model: the scores mean nothing",

@@ -1,1 +1,2 @@
-"""Shared pieces of the LLM benchmarks (gpt-j, llama2-70b, mixtral-8x7b): generation and ROUGE scoring."""
+"""Shared pieces of the LLM benchmarks (gpt-j, llama2-70b, mixtral-8x7b): the prompt QSL, the generation
+engine and backend, the tokenizers, ROUGE scoring and what their accuracy commands take from the harness."""

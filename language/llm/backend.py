@@ -1,31 +1,54 @@
-"""The SUT the plain-``generate`` LLMs share: one engine, length-sorted Offline batches, resume-aware."""
+"""The SUT the LLM benchmarks share: one engine, length-sorted Offline batches, resume-aware.
+
+In Offline every loaded sample will be asked for, so batches are cut from all loaded prompts
+sorted by length (language.llm.batching), except what a resumed run stored; other scenarios
+generate what was asked, longest first. Every response has at least the 2 tokens LoadGen's token
+latencies need (``pad_short``).
+"""
 
 from __future__ import annotations
 
+from harness.contract import Backend
+
 from .batching import LengthSortedBatches
-from .generation import Engine, load_model
+from .generation import Engine, load_model, pad_short
 
 
-class GenerationBackend:
-    """``settings`` are the reference's ``generate`` keywords (also part of the resume store's key)."""
+class GenerationBackend(Backend):
+    """``settings`` are the reference's ``generate`` keywords (also the resume store's key); the
+    pad token is EOS in all three benchmarks. A benchmark with a per-row generation rule passes the
+    engine's ``logits_processors`` hook and says in ``row_flags`` what each row gets."""
 
-    def __init__(self, dataset, artifacts, config, settings: dict, pad_id: int):
-        self.dataset, self.batch_size = dataset, max(1, config.batch_size)
-        self.cache_settings = dict(settings)
-        model = load_model(artifacts["model"].path, config.data_type, config.device)
-        self.engine = Engine(model, self.cache_settings, pad_id=pad_id)
+    def __init__(self, dataset, run, settings: dict, pad_id: int, logits_processors=None):
+        super().__init__(dataset, run)
+        config = run.config
+        self.batch_size, self.pad_id, self.settings = max(1, config.batch_size), pad_id, dict(settings)
+        model = load_model(run.artifact_path("model"), config.data_type, config.device)
+        self.engine = Engine(model, self.settings, pad_id, logits_processors)
         self.sorted_batches, self.stored = None, set()
         if config.scenario == "Offline":
-            # every loaded sample will be asked for: generate ahead, except what a resumed run stored
             self.sorted_batches = LengthSortedBatches(
-                self.engine.generate, dataset.prompt_ids,
-                lambda: [i for i in dataset.prompts if i not in self.stored], self.batch_size)
+                self._generate, lambda i: len(dataset.prompt_ids(i)),
+                lambda: [i for i in dataset.loaded() if i not in self.stored], self.batch_size)
+
+    def row_flags(self, indices) -> list | None:
+        """One value per index for the engine's ``logits_processors`` hook; None: no per-row rule."""
+        return None
+
+    def cache_settings(self) -> dict:
+        return dict(self.settings)
 
     def skip_stored(self, indices) -> None:
-        """Called by the core's resume store: these samples will never be asked for."""
         self.stored = set(indices)
 
+    def _generate(self, indices: list[int]):
+        return self.engine.generate([self.dataset.prompt_ids(i) for i in indices], self.row_flags(indices))
+
     def predict(self, indices):
+        indices = list(indices)
         if self.sorted_batches is not None:
-            return self.sorted_batches.outputs(list(indices))
-        return self.engine.generate_sorted([self.dataset.prompt_ids(i) for i in indices], self.batch_size)
+            outputs = self.sorted_batches.outputs(indices)
+        else:
+            outputs = self.engine.generate_sorted([self.dataset.prompt_ids(i) for i in indices], self.batch_size,
+                                                  self.row_flags(indices))
+        return [pad_short(tokens, self.pad_id) for tokens in outputs]

@@ -15,16 +15,17 @@ import numpy as np
 
 
 class LengthSortedBatches:
-    """``outputs(indices)`` for ``prompt(i)`` over ``loaded()``, generating sorted batches on demand."""
+    """``outputs(indices)`` over ``loaded()``, generating sorted batches on demand: ``generate(batch)``
+    gives the outputs of a batch of indices, ``length(i)`` the prompt length of index ``i``."""
 
-    def __init__(self, generate: Callable[[list[np.ndarray]], list[np.ndarray]],
-                 prompt: Callable[[int], np.ndarray], loaded: Callable[[], list[int]], batch_size: int):
-        self.generate, self.prompt, self.loaded, self.batch_size = generate, prompt, loaded, max(1, batch_size)
+    def __init__(self, generate: Callable[[list[int]], list[np.ndarray]], length: Callable[[int], int],
+                 loaded: Callable[[], list[int]], batch_size: int):
+        self.generate, self.length, self.loaded, self.batch_size = generate, length, loaded, max(1, batch_size)
         self.batch_of: dict[int, list[int]] = {}
         self.ready: dict[int, np.ndarray] = {}
 
     def _plan(self, wanted: list[int]) -> None:
-        todo = sorted(set(self.loaded()) | set(wanted), key=lambda i: (-len(self.prompt(i)), i))
+        todo = sorted(set(self.loaded()) | set(wanted), key=lambda i: (-self.length(i), i))
         todo = [i for i in todo if i not in self.ready]
         for start in range(0, len(todo), self.batch_size):
             batch = todo[start:start + self.batch_size]
@@ -37,5 +38,5 @@ class LengthSortedBatches:
         for i in indices:
             if i not in self.ready:
                 batch = [j for j in self.batch_of[i] if j not in self.ready]
-                self.ready.update(zip(batch, self.generate([self.prompt(j) for j in batch])))
+                self.ready.update(zip(batch, self.generate(batch)))
         return [self.ready.pop(i) for i in indices]

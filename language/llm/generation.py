@@ -5,35 +5,39 @@ padding must sit on the left) and generated together. A row's output is its new 
 cut after the first end-of-sequence token: a batch pads finished rows with the pad token, and a
 batch of one stops at that first EOS, so the cut keeps batched output byte-equal in form to the
 reference's batch-1 output.
+
+A benchmark whose generation depends on the row (Mixtral's MBXP stop rule) gives the engine a
+``logits_processors`` hook: it receives one flag per row of the batch and returns the
+transformers logits processors for that batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-TORCH_DTYPES = {"float32": "float32", "float16": "float16", "bfloat16": "bfloat16"}
+from harness.torch_device import resolve_device, torch_dtype
+
+MIN_RESPONSE_TOKENS = 2  # LoadGen's token latencies reject a shorter response
 
 
 def placement(device: str, gpu_count: int) -> dict:
-    """``from_pretrained`` keywords for DEVICE: several visible GPUs with DEVICE=cuda spread the
-    layers over all of them (device_map="auto"); otherwise the whole model goes to one device."""
-    if device == "cuda" and gpu_count > 1:
+    """``from_pretrained`` keywords for DEVICE: several visible GPUs with DEVICE=cuda (or auto)
+    spread the layers over all of them (device_map="auto"); otherwise the model goes to one device."""
+    if device in ("cuda", "auto") and gpu_count > 1:
         return {"device_map": "auto"}
     return {}
 
 
 def load_model(model_path, data_type: str, device: str):
+    """The causal LM in ``model_path`` in DATA_TYPE's torch dtype, on DEVICE (see ``placement``)."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    from harness.torch_device import resolve_device
-
-    if data_type not in TORCH_DTYPES:
-        raise ValueError(f"DATA_TYPE {data_type!r}: expected one of {sorted(TORCH_DTYPES)}")
     target = resolve_device(device)  # auto -> cuda:0 or cpu; a missing GPU is a clear error
-    gpus = torch.cuda.device_count() if target.type == "cuda" else 0
-    where = placement("cuda" if device in ("cuda", "auto") and target.type == "cuda" else str(target), gpus)
-    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=getattr(torch, TORCH_DTYPES[data_type]),
+    where = placement(device, torch.cuda.device_count() if target.type == "cuda" else 0)
+    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch_dtype(data_type),
                                                  low_cpu_mem_usage=True, **where)
     if not where:
         model = model.to(target)
@@ -64,35 +68,56 @@ def cut_after_eos(tokens: np.ndarray, eos: set[int]) -> np.ndarray:
     return tokens[: hits[0] + 1] if len(hits) else tokens
 
 
-class Engine:
-    """``generate(prompts) -> new tokens per prompt`` (int64), one ``model.generate`` per batch."""
+def pad_short(tokens: np.ndarray, eos: int) -> np.ndarray:
+    """``tokens`` extended with EOS to the 2 tokens LoadGen needs per response. Only a lone EOS is
+    that short; the scorers cut at the first EOS, so the text and the token count stay the same."""
+    if len(tokens) >= MIN_RESPONSE_TOKENS:
+        return tokens
+    return np.concatenate([tokens, np.full(MIN_RESPONSE_TOKENS - len(tokens), eos, dtype=np.int64)])
 
-    def __init__(self, model, settings: dict, pad_id: int):
+
+class Engine:
+    """``generate(prompts, flags) -> new tokens per prompt`` (int64), one ``model.generate`` per batch.
+
+    ``logits_processors(flags) -> list`` is the hook for per-row generation rules; ``flags`` holds
+    one value per prompt (None when the benchmark has no such rule)."""
+
+    def __init__(self, model, settings: dict, pad_id: int,
+                 logits_processors: Callable[[list], list] | None = None):
         self.model, self.settings, self.pad_id = model, dict(settings), pad_id
+        self.logits_processors = logits_processors
         self.eos = eos_ids(model)
 
     @property
     def input_device(self):
         return self.model.get_input_embeddings().weight.device
 
-    def generate(self, prompts: list[np.ndarray]) -> list[np.ndarray]:
+    def generate(self, prompts: list[np.ndarray], flags: list | None = None) -> list[np.ndarray]:
         import torch
+        from transformers import LogitsProcessorList
 
         ids, mask = left_pad(prompts, self.pad_id)
         device = self.input_device
+        extra = {}
+        if self.logits_processors is not None and flags is not None:
+            processors = self.logits_processors(flags)
+            if processors:
+                extra["logits_processor"] = LogitsProcessorList(processors)
         with torch.inference_mode():
             out = self.model.generate(input_ids=torch.from_numpy(ids).to(device),
                                       attention_mask=torch.from_numpy(mask).to(device),
-                                      pad_token_id=self.pad_id, **self.settings)
+                                      pad_token_id=self.pad_id, **self.settings, **extra)
         new = out[:, ids.shape[1]:].to("cpu").numpy().astype(np.int64, copy=False)
         return [cut_after_eos(row, self.eos) for row in new]
 
-    def generate_sorted(self, prompts: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
+    def generate_sorted(self, prompts: list[np.ndarray], batch_size: int,
+                        flags: list | None = None) -> list[np.ndarray]:
         """Generate in batches of similar length (less padding), results in the caller's order."""
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
         results: list[np.ndarray | None] = [None] * len(prompts)
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
-            for i, tokens in zip(chunk, self.generate([prompts[i] for i in chunk])):
+            rows = None if flags is None else [flags[i] for i in chunk]
+            for i, tokens in zip(chunk, self.generate([prompts[i] for i in chunk], rows)):
                 results[i] = tokens
         return results

@@ -11,7 +11,6 @@ concatenating them in order gives byte-identical numbers to one process.
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 
 import numpy as np
@@ -72,11 +71,3 @@ def summary(predictions: list[str], references: list[str], split, workers: int =
     result["gen_num"] = len(preds)
     return result
 
-
-def run_workers(config) -> int:
-    """The run's WORKERS setting as ROUGE processes."""
-    return max(1, getattr(config, "workers", 1) or 1)
-
-
-def default_workers() -> int:
-    return max(1, min(8, os.cpu_count() or 1))

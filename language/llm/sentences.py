@@ -56,18 +56,6 @@ def run_splitter(resolved):
     return splitter(unpack(resolved.path, PUNKT_TAB_SHA256 if resolved.origin == "declared" else None))
 
 
-def add_flags(parser) -> None:
-    """The accuracy commands' flags for the splitter data (the references call nltk.download)."""
-    parser.add_argument("--punkt", required=True, help="nltk's punkt_tab.zip")
-    parser.add_argument("--punkt-sha256", default=PUNKT_TAB_SHA256,
-                        help="expected sha256 of --punkt ('' skips the check)")
-
-
-def from_flags(args):
-    """The splitter for the data given by ``add_flags``'s flags, verified first."""
-    return splitter(unpack(args.punkt, args.punkt_sha256 or None))
-
-
 def write_blank_punkt(path) -> None:
     """A punkt_tab.zip with an empty English model (it splits on sentence punctuation only), for
     demos and tests: the real data is an artifact no fixture should need."""

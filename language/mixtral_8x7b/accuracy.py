@@ -1,43 +1,48 @@
-"""``python -m harness accuracy mixtral``: the flags of the reference's evaluate-accuracy.py.
+"""``python -m harness accuracy mixtral``: exactly the reference evaluate-accuracy.py's flags, and its output.
 
-Added flags: ``--dataset-sha256`` (the pickle is unpickled only if its hash matches), ``--punkt``
-and ``--punkt-sha256`` (nltk's punkt_tab.zip, verified; the reference calls nltk.download).
-``--checkpoint-path`` is the folder with the Mixtral tokenizer; ``--n_workers`` also sets the
-ROUGE processes. MBXP per-language counts go to stderr; stdout is the reference's result block.
+The ids are decoded from ``--checkpoint-path``'s tokenizer.model as the reference's slow tokenizer
+decodes them; ``--n_workers`` MBXP programs run at a time, as in the reference. What the reference
+downloads comes from where a run gets it (language.llm.command): nltk's punkt_tab is the verified
+artifact in DATA_DIR; ROUGE runs in WORKERS processes. The pickle is read with the allow-list
+unpickler (language.llm.pickles), only the columns the scorer reads. MBXP per-language counts go
+to stderr with --verbose; stdout is the reference's result block.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from harness.codecs import read_accuracy_log
-from language.llm import sentences
+from harness.codecs import ArrayCodec, Responses
+from language.llm import command
+from language.llm.pickles import read_verified_frame
 from language.llm.report import print_score
+from language.llm.tokenizers import SentencePieceDecoder
 
-from .dataset import load_tokenizer, read_verified_pickle
-from .metric import DTYPES, score_entries
+from .benchmark import BENCHMARK
+from .dataset import SCORED_COLUMNS, WHAT
+from .metric import score_responses
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m harness accuracy mixtral",
                                 description="ROUGE, GSM8K, MBXP and tokens per sample of a Mixtral accuracy log.")
-    p.add_argument("--checkpoint-path", required=True, help="folder with the Mixtral tokenizer files")
+    p.add_argument("--checkpoint-path", required=True, help="Path to the Mixtral-8x7B-Instruct checkpoint")
     p.add_argument("--mlperf-accuracy-file", required=True, help="path to mlperf_log_accuracy.json")
-    p.add_argument("--dataset-file", required=True, help="path to the 15k dataset pickle")
-    p.add_argument("--n_workers", default=2, type=int, help="workers for MBXP (and ROUGE)")
+    p.add_argument("--dataset-file", required=True, help="path to processed validation dataset")
+    p.add_argument("--n_workers", default=2, type=int, help="Number of workers used for the MBXP evaluation")
     p.add_argument("--verbose", action="store_true", help="verbose messages")
-    p.add_argument("--dtype", default="int64", choices=DTYPES, help="dtype of the accuracy log")
-    p.add_argument("--dataset-sha256", required=True, help="expected sha256 of --dataset-file")
-    sentences.add_flags(p)
+    p.add_argument("--dtype", default="int64", choices=list(command.LOG_DTYPES), help="dtype of the accuracy log")
     return p
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    split = sentences.from_flags(args)
-    frame = read_verified_pickle(args.dataset_file, args.dataset_sha256)
-    score = score_entries(read_accuracy_log(args.mlperf_accuracy_file), frame, load_tokenizer(args.checkpoint_path),
-                          split, args.dtype, max(1, args.n_workers))
+    run_config = command.settings(BENCHMARK)
+    frame = read_verified_frame(args.dataset_file, SCORED_COLUMNS, WHAT)
+    decoder = SentencePieceDecoder.from_folder(args.checkpoint_path)
+    split = command.splitter(BENCHMARK, run_config)
+    responses = Responses(args.mlperf_accuracy_file, ArrayCodec(command.LOG_DTYPES[args.dtype]), size=len(frame))
+    score = score_responses(responses, frame, decoder, split, run_config.workers, args.n_workers)
     print_score(score, args.verbose,
                 (f"MBXP passed {score.details['mbxp_passed']} of {score.details['mbxp_counts']}",))
     return 0

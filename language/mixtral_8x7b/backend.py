@@ -1,59 +1,60 @@
 """The reference Mixtral SUT: greedy, 1 to 1024 new tokens, MBXP stop rule, int64 new tokens.
 
+The reference forces EOS on an MBXP row once its last four ids are [13, 13940, 28832, 13] (the
+end of a code block): every score of that row becomes -inf except EOS, set to 0. Here the rule is
+a logits processor of the shared engine (language.llm.generation), applied per row, so MBXP and
+other rows may share a batch. Outputs are cut after the first EOS and, like the reference's
+postProcess, a row shorter than two tokens is padded with EOS (LoadGen's token latencies).
+
 The reference runs batch 1 with prompts left-padded to 1024; here a batch's prompts are padded to
-its longest (the attention mask hides padding either way). In Offline, all loaded prompts are
-sorted by length and cut into batches (language.llm.batching); other scenarios generate what was
-asked, longest first.
+its longest (the attention mask hides padding either way), length-sorted as language.llm.backend
+says.
 """
 
 from __future__ import annotations
 
-from language.llm.batching import LengthSortedBatches
-from language.llm.generation import load_model
+from language.llm.backend import GenerationBackend
 
-from .generation import SETTINGS, MixtralEngine
-
-
-class _Row:
-    """A prompt that remembers its sample index: the stop rule depends on the row's dataset."""
-
-    def __init__(self, index: int, length: int):
-        self.index, self.length = index, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    @staticmethod
-    def of(dataset):
-        return lambda i: _Row(i, len(dataset.prompt_ids(i)))
+MBXP_STOP_IDS = (13, 13940, 28832, 13)
+EOS_ID = 2
+SETTINGS = {"early_stopping": True, "max_new_tokens": 1024, "min_new_tokens": 1, "num_beams": 1,
+            "do_sample": False}
 
 
-class ReferenceBackend:
-    def __init__(self, dataset, artifacts, config):
-        self.dataset, self.batch_size = dataset, max(1, config.batch_size)
-        self.cache_settings = dict(SETTINGS, mbxp_stop="13,13940,28832,13")  # part of the resume store's key
-        model = load_model(artifacts["model"].path, config.data_type, config.device)
-        self.engine = MixtralEngine(model, pad_id=dataset.tokenizer.eos_token_id)
-        self.sorted_batches, self.stored = None, set()
-        if config.scenario == "Offline":
-            self.sorted_batches = LengthSortedBatches(
-                lambda rows: self._generate_indices([row.index for row in rows]), _Row.of(dataset),
-                lambda: [i for i in dataset.prompts if i not in self.stored], self.batch_size)
+def stop_processor(rows: list[bool], eos_id: int = EOS_ID, stop_ids=MBXP_STOP_IDS):
+    """A transformers LogitsProcessor forcing EOS next on flagged rows that end with ``stop_ids``."""
+    import torch
+    from transformers import LogitsProcessor
 
-    def _generate_indices(self, indices: list[int]):
-        prompts = [self.dataset.prompt_ids(i) for i in indices]
-        return self.engine.generate(prompts, [self.dataset.is_mbxp(i) for i in indices])
+    flags = torch.tensor(rows, dtype=torch.bool)
+    tail = torch.tensor(stop_ids, dtype=torch.long)
 
-    def skip_stored(self, indices) -> None:
-        """Called by the core's resume store: these samples will never be asked for."""
-        self.stored = set(indices)
+    class StopAfterCodeBlock(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            if input_ids.shape[1] < len(stop_ids):
+                return scores
+            hit = (input_ids[:, -len(stop_ids):] == tail.to(input_ids.device)).all(dim=1)
+            hit &= flags.to(input_ids.device)
+            if hit.any():
+                scores = scores.clone()
+                scores[hit] = -float("inf")
+                scores[hit, eos_id] = 0.0
+            return scores
 
-    def predict(self, indices):
-        if self.sorted_batches is not None:
-            return self.sorted_batches.outputs(list(indices))
-        order = sorted(indices, key=lambda i: len(self.dataset.prompt_ids(i)), reverse=True)
-        results = {}
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
-            results.update(zip(chunk, self._generate_indices(chunk)))
-        return [results[i] for i in indices]
+    return StopAfterCodeBlock()
+
+
+def mbxp_stop(rows: list[bool]) -> list:
+    """The engine's logits-processor hook: the stop rule for a batch with MBXP rows, else nothing."""
+    return [stop_processor(rows)] if any(rows) else []
+
+
+class ReferenceBackend(GenerationBackend):
+    def __init__(self, dataset, run):
+        super().__init__(dataset, run, SETTINGS, pad_id=EOS_ID, logits_processors=mbxp_stop)
+
+    def row_flags(self, indices) -> list[bool]:
+        return [self.dataset.is_mbxp(i) for i in indices]
+
+    def cache_settings(self) -> dict:
+        return dict(SETTINGS, mbxp_stop=",".join(map(str, MBXP_STOP_IDS)))

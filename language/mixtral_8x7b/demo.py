@@ -1,8 +1,9 @@
 """A tiny offline Mixtral fixture: a generated 15k-style pickle (GSM8K, OpenOrca and Python MBXP
-rows), a BPE tokenizer trained on it (<unk> 0, <s> 1, </s> 2 as Mixtral's), a random 2-layer
-MixtralForCausalLM (hidden 64, 4 experts; its EOS
-output row scaled up so that generations end early) and a punkt_tab.zip with an untrained English model.
-Weights are random: the numbers it yields are no accuracy claim.
+rows), a sentencepiece BPE tokenizer with byte fallback trained on it (language.llm.demo_tokenizer:
+<unk> 0, <s> 1, </s> 2 as Mixtral's; ``tok_input`` holds its ids), a random 2-layer
+MixtralForCausalLM (hidden 64, 4 experts; its EOS output row scaled up so that generations end
+early) and a punkt_tab.zip with an untrained English model. Weights are random: the numbers it
+yields are no accuracy claim.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from harness.hashing import file_digest
+from language.llm.demo_tokenizer import BOS, EOS, write_tokenizer
 from language.llm.sentences import write_blank_punkt
 
-SPECIALS = ("<unk>", "<s>", "</s>")
+VOCAB_SIZE = 400
 WORDS = ("the train leaves at noon and carries forty people . a farmer sells eggs for three dollars each . "
          "write a function that returns the sum of a list . the answer is 42 . def return if for in range "
          "len ( ) : + - * = , numbers total apples price python code block").split()
@@ -41,20 +43,6 @@ def rows(count: int, seed: int) -> list[dict]:
     return out
 
 
-def write_tokenizer(folder: Path, corpus: list[str]) -> None:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.Metaspace()  # "▁" word starts, as Mixtral's sentencepiece
-    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=list(SPECIALS),
-                                                        show_progress=False))
-    bpe.decoder = decoders.Metaspace()
-    folder.mkdir(parents=True, exist_ok=True)
-    PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="<unk>", bos_token="<s>",
-                            eos_token="</s>").save_pretrained(str(folder))
-
-
 def write_model(folder: Path, vocab: int, seed: int) -> None:
     import torch
     from transformers import MixtralConfig, MixtralForCausalLM
@@ -62,33 +50,31 @@ def write_model(folder: Path, vocab: int, seed: int) -> None:
     torch.manual_seed(seed)
     config = MixtralConfig(vocab_size=vocab, hidden_size=64, intermediate_size=64, num_hidden_layers=2,
                            num_attention_heads=4, num_key_value_heads=2, num_local_experts=4, num_experts_per_tok=2,
-                           max_position_embeddings=2048, bos_token_id=1, eos_token_id=2)
+                           max_position_embeddings=2048, bos_token_id=BOS, eos_token_id=EOS)
     model = MixtralForCausalLM(config).eval()
     with torch.no_grad():  # a larger EOS row ends random generations early: fixture runs stay short
         model.lm_head.weight[config.eos_token_id] *= EOS_SCALE
     model.save_pretrained(str(folder))
 
 
-
-def write_pickle(path: Path, records: list[dict], tokenizer) -> None:
+def write_pickle(path: Path, records: list[dict], processor) -> None:
+    """The 15k pickle's columns; ``tok_input`` is BOS for the prompt's literal "<s>", then sentencepiece's ids."""
     import pandas as pd
 
     for r in records:
-        r["tok_input"] = [1] + tokenizer(r["input"][len("<s>"):], add_special_tokens=False)["input_ids"]
+        r["tok_input"] = [BOS] + processor.encode(r["input"][len("<s>"):])
         r["tok_input_len"] = len(r["tok_input"])
     pd.DataFrame(records).to_pickle(path)
 
 
 def build(folder, count: int = 6, seed: int = 0) -> Path:
-    from transformers import AutoTokenizer
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     records = rows(count, seed)
-    write_tokenizer(folder / "model", [r["input"] + " " + r["gt_output"] for r in records] + [" ".join(WORDS)])
-    tokenizer = AutoTokenizer.from_pretrained(str(folder / "model"))
-    write_model(folder / "model", len(tokenizer), seed)
-    write_pickle(folder / "mixtral_15k.pkl", records, tokenizer)
+    corpus = [r["input"] + " " + r["gt_output"] for r in records] + [" ".join(WORDS)]
+    processor = write_tokenizer(folder / "model", corpus, VOCAB_SIZE, legacy=True)
+    write_model(folder / "model", processor.get_piece_size(), seed)
+    write_pickle(folder / "mixtral_15k.pkl", records, processor)
     write_blank_punkt(folder / "punkt_tab.zip")
     digest = {name: file_digest(folder / name, "sha256") for name in ("mixtral_15k.pkl", "punkt_tab.zip")}
     manifest = {"demo": True, "count": count,
