@@ -51,21 +51,6 @@ UINT8 = ArrayCodec("uint8")
 _HEX = re.compile(r"[0-9A-Fa-f]*")
 
 
-def read_accuracy_log(path) -> list[dict]:
-    """The entries of an accuracy log in file order, with a readable error for a broken file."""
-    path = Path(path)
-    try:
-        with path.open() as handle:
-            entries = json.load(handle)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no accuracy log at {path}: did the LoadGen run finish?") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} is not a complete LoadGen accuracy log ({exc})") from None
-    if not isinstance(entries, list):
-        raise ValueError(f"{path} is not a LoadGen accuracy log: expected a JSON list of entries")
-    return entries
-
-
 def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
     """The entries of an accuracy log in file order, read incrementally.
 
@@ -123,29 +108,6 @@ def iter_accuracy_log(path, chunk_size: int = 1 << 20) -> Iterator[dict]:
             pos = end
             yield entry
             number += 1
-
-
-def first_responses(entries, count: int | None = None) -> tuple[dict[int, bytes], int]:
-    """Keep the first response per qsl_idx in log order, as the reference scripts do.
-
-    Returns ``({qsl_idx: payload bytes}, number of duplicates ignored)``. MultiStream pads its
-    queries with repeats, so duplicates are normal there. With ``count`` (the dataset's size), an
-    empty log or a qsl_idx outside ``0..count-1`` is an error naming it.
-    """
-    kept: dict[int, bytes] = {}
-    total = 0
-    for entry in entries:
-        total += 1
-        idx = int(entry["qsl_idx"])
-        if idx not in kept:
-            kept[idx] = bytes.fromhex(entry["data"])
-    if count is not None:
-        if not kept:
-            raise ValueError("no responses to score: the accuracy log is empty")
-        bad = [i for i in kept if not 0 <= i < count]
-        if bad:
-            raise ValueError(f"the accuracy log has qsl_idx {bad[0]}, but the dataset has {count} samples")
-    return kept, total - len(kept)
 
 
 class Responses:

@@ -126,7 +126,26 @@ def _execute(run: Run, result: RunResult) -> int:
         log = run.run_dir / "accuracy_global.json"
         shards.write_accuracy_log(log, shards.globalize(json.loads(
             (run.run_dir / "mlperf_log_accuracy.json").read_text()), run.indices.start))
-    return _accuracy_verdict(run, score_log(run, dataset, log), result, list(backend.notes))
+    try:
+        score = score_log(run, dataset, log)
+    except ValueError as exc:  # e.g. FID of one image: a shard's slice alone may not be scorable
+        if not result.shard:
+            raise
+        return _unscored_shard(run, result, exc)
+    return _accuracy_verdict(run, score, result, list(backend.notes))
+
+
+def _unscored_shard(run: Run, result: RunResult, why: Exception) -> int:
+    from .hashing import file_digest
+
+    log_hash = file_digest(run.run_dir / "mlperf_log_accuracy.json", "sha256")
+    rundir.write_atomic(run.run_dir / "accuracy.txt", f"hash={log_hash}\n")  # merge checks the log against it
+    result.status, result.verdict = "completed", "NOT JUDGED"
+    result.notes = [f"this shard's slice cannot be scored alone ({why}); the merged run scores it"]
+    print(f"note: {result.notes[0]}")
+    print(f"== {run.benchmark.make_name} shard {run.config.shard} of {run.config.shards} finished; "
+          "merge the shards: python -m harness merge <shard run dirs>")
+    return 0
 
 
 def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from harness.codecs import FLOAT32, INT32, INT64, Responses, first_responses
+from harness.codecs import FLOAT32, INT32, INT64, Responses
 from vision.resnet50 import metric
 
 NAMES = [f"img{i}.JPEG" for i in range(6)]
@@ -95,9 +95,11 @@ def test_an_index_past_the_label_file_is_a_clear_error(tmp_path):
     assert done.returncode != 0 and "qsl_idx 17" in done.stderr
 
 
-def test_codecs_round_trip_and_first_responses():
+def test_codecs_round_trip_and_first_responses(tmp_path):
     for codec, values in ((FLOAT32, [65.0, 1.5]), (INT32, [-3, 2**31 - 1]), (INT64, [2**40, -1])):
         assert codec.decode(codec.encode(values)).tolist() == values
     assert FLOAT32.encode([65.0]).hex().upper() == "00008242"  # class 65 as upstream logs it
-    kept, dupes = first_responses([entry(0, 2, 1), entry(1, 2, 9), entry(2, 0, 4)])
-    assert list(kept) == [2, 0] and dupes == 1 and np.frombuffer(kept[2], np.float32)[0] == 1
+    log, _ = write(tmp_path, [entry(0, 2, 1), entry(1, 2, 9), entry(2, 0, 4)])
+    responses = Responses(log, FLOAT32, size=3)
+    kept = responses.collect()
+    assert list(kept) == [2, 0] and responses.duplicates == 1 and kept[2].tolist() == [1.0]

@@ -58,11 +58,12 @@ def run_splitter(resolved):
 
 def write_blank_punkt(path) -> None:
     """A punkt_tab.zip with an empty English model (it splits on sentence punctuation only), for
-    demos and tests: the real data is an artifact no fixture should need."""
+    demos and tests: the real data is an artifact no fixture should need. The same bytes on every
+    build (fixed member times), so shards that each build the demo use the same artifact."""
     import io
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as bundle:
         for name in ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab"):
-            bundle.writestr(f"punkt_tab/{LANGUAGE}/{name}", "")
+            bundle.writestr(zipfile.ZipInfo(f"punkt_tab/{LANGUAGE}/{name}", date_time=(1980, 1, 1, 0, 0, 0)), "")
     Path(path).write_bytes(buffer.getvalue())
