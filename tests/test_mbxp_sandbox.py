@@ -20,15 +20,14 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError, UsageError
-from language.mixtral_8x7b import mbxp
+from language.mixtral_8x7b import mbxp, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = "def check(candidate):\n    assert candidate() == 1\n"
 
 
 @pytest.fixture(autouse=True)
-def default_sandbox(monkeypatch):
-    monkeypatch.delenv(mbxp.SANDBOX_ENV, raising=False)
+def default_sandbox():
     assert mbxp.available("python"), "python3 under /usr is needed to run the escape programs in the sandbox"
 
 
@@ -181,7 +180,7 @@ sys.exit(f"wrote={written} error={error}")
     ok, text, wall = timed(escape(code), 10)
     found = re.search(r"wrote=(\d+) error=(.*)", text)
     assert not ok and found, text
-    assert int(found.group(1)) <= mbxp.FILE_BYTES and found.group(2) == "File too large"
+    assert int(found.group(1)) <= sandbox.FILE_BYTES and found.group(2) == "File too large"
     assert wall < 10
 
 
@@ -203,7 +202,7 @@ print(f"forked={{forked}}")
         ok, text, wall = timed(escape(code), 10)
         found = re.search(r"forked=(\d+)", text)
         assert found, text
-        assert int(found.group(1)) < mbxp.PROCESSES and not ok and "left" in text
+        assert int(found.group(1)) < sandbox.PROCESSES and not ok and "left" in text
         assert alive(tag) == [] and wall < 10
         assert subprocess.run(["true"]).returncode == 0  # the host still forks
     finally:
@@ -266,7 +265,7 @@ HONEST = {  # response, test code: the right answer passes, "a - b" fails
 @pytest.mark.parametrize("lang", sorted(HONEST))
 def test_honest_programs_pass_in_the_sandbox(lang):
     if not mbxp.available(lang):
-        pytest.skip(f"no {' / '.join(mbxp.LANGUAGES[lang].tools)} on the sandbox's PATH ({mbxp.SANDBOX_PATH})")
+        pytest.skip(f"no {' / '.join(mbxp.LANGUAGES[lang].tools)} on the sandbox's PATH ({sandbox.SANDBOX_PATH})")
     response, test = HONEST[lang]
     good = {"lang": lang, "entry_point": "add", "test_code": test, "response": response + "```"}
     wrong = dict(good, response=response.replace("a + b", "a - b").replace("$a + $b", "$a - $b"))
@@ -280,30 +279,32 @@ def test_honest_programs_pass_in_the_sandbox(lang):
 def test_missing_bwrap_stops_with_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
     start = time.monotonic()
-    with pytest.raises(mbxp.SandboxUnavailable) as error:
+    with pytest.raises(sandbox.SandboxUnavailable) as error:
         mbxp.evaluate([escape("")], workers=1)
     message = str(error.value)
     assert "bwrap" in message and "apt-get install bubblewrap" in message and "MBXP_SANDBOX=none" in message
     assert isinstance(error.value, HarnessError) and error.value.exit_code == 1
-    with pytest.raises(mbxp.SandboxUnavailable):
+    with pytest.raises(sandbox.SandboxUnavailable):
         mbxp.check(escape(""), timeout=5)
     assert time.monotonic() - start < 5
 
 
 def test_the_opt_out_runs_without_bwrap_and_says_so(monkeypatch, tmp_path, capsys):
-    (tmp_path / "python3").symlink_to(os.path.realpath(shutil.which("python3", path=mbxp.SANDBOX_PATH)))
+    (tmp_path / "python3").symlink_to(os.path.realpath(shutil.which("python3", path=sandbox.SANDBOX_PATH)))
     monkeypatch.setenv("PATH", str(tmp_path))  # python3, no bwrap
-    monkeypatch.setenv(mbxp.SANDBOX_ENV, "none")
     start = time.monotonic()
-    result = mbxp.evaluate([escape(""), escape("import sys\nsys.exit(1)")], workers=1, timeout=10)
+    result = mbxp.evaluate([escape(""), escape("import sys\nsys.exit(1)")], workers=1, timeout=10, mode="none")
     assert result["sandbox"] == "none" and result["passed"] == {"python": 1} and result["counts"] == {"python": 2}
     assert "MBXP_SANDBOX=none" in capsys.readouterr().err
-    assert mbxp.check(escape(""), timeout=10) == (True, "passed")
+    assert mbxp.check(escape(""), timeout=10, mode="none") == (True, "passed")
     assert "WITHOUT a sandbox" in capsys.readouterr().err
     assert time.monotonic() - start < 20
 
 
-def test_an_unknown_sandbox_value_is_a_usage_error(monkeypatch):
-    monkeypatch.setenv(mbxp.SANDBOX_ENV, "docker")
-    with pytest.raises(UsageError, match="MBXP_SANDBOX"):
-        mbxp.evaluate([escape("")], workers=1)
+def test_an_unknown_sandbox_value_is_a_usage_error():
+    from harness import config, registry
+
+    mixtral = registry.get("mixtral")
+    assert config.benchmark_options(mixtral, {})["MBXP_SANDBOX"] == "bwrap"
+    with pytest.raises(UsageError, match="MBXP_SANDBOX='docker' is not valid: use bwrap"):
+        config.benchmark_options(mixtral, {"MBXP_SANDBOX": "docker"})

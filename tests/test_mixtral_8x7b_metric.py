@@ -83,7 +83,7 @@ def test_mbxp_cpp_compile_error_fails():
 
 
 def test_skipped_languages_are_reported(monkeypatch):
-    monkeypatch.setattr(mbxp, "available", lambda lang: lang == "python")
+    monkeypatch.setattr(mbxp, "available", lambda lang, mode="bwrap": lang == "python")
     result = mbxp.evaluate([python_problem("def sum_list(xs):\n    return sum(xs)\n"),
                             dict(python_problem("x"), lang="ruby")], workers=1)
     assert result["mbxp"] == 100.0 and result["skipped"] == {"ruby": 1}

@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     decoder = SentencePieceDecoder.from_folder(args.checkpoint_path)
     split = command.splitter(BENCHMARK, run_config)
     responses = Responses(args.mlperf_accuracy_file, ArrayCodec(command.LOG_DTYPES[args.dtype]), size=len(frame))
-    score = score_responses(responses, frame, decoder, split, run_config.workers, args.n_workers)
+    score = score_responses(responses, frame, decoder, split, run_config.workers, args.n_workers,
+                            run_config.options["MBXP_SANDBOX"])
     print_score(score, args.verbose,
                 (f"MBXP passed {score.details['mbxp_passed']} of {score.details['mbxp_counts']}",))
     return 0

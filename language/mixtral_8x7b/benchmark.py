@@ -1,6 +1,6 @@
 """Declaration of Mixtral-8x7B-Instruct on OpenOrca + GSM8K + MBXP (15,000 prompts, v4.1)."""
 
-from harness.declaration import Artifact, Benchmark, Target
+from harness.declaration import Artifact, Benchmark, Option, Target
 from language.llm.assets import PUNKT
 
 _DATASET_URL = "https://inference.mlcommons-storage.org/mixtral_8x7b%2F2024.06.06_mixtral_15k_v4.pkl"
@@ -8,6 +8,8 @@ _DATASET_URL = "https://inference.mlcommons-storage.org/mixtral_8x7b%2F2024.06.0
 BENCHMARK = Benchmark(
     id="mixtral_8x7b",
     aliases=("mixtral", "mixtral-8x7b"),
+    options=(Option("MBXP_SANDBOX", parse="language.mixtral_8x7b.sandbox:parse_mode", default="bwrap",
+                    help="bwrap: MBXP programs run in a bubblewrap sandbox; none: without one (unsafe)"),),
     log_name="mixtral-8x7b",
     loadgen_model="mixtral-8x7b",
     domain="language",

@@ -31,9 +31,11 @@ def route(responses, kinds: list[str]) -> tuple[int, dict[str, list[tuple[int, n
     return sum(map(len, groups.values())) + responses.duplicates, groups
 
 
-def evaluate(responses, frame, decoder, split, workers: int = 1, mbxp_workers: int | None = None) -> tuple[dict, dict]:
+def evaluate(responses, frame, decoder, split, workers: int = 1, mbxp_workers: int | None = None,
+             sandbox: str = "bwrap") -> tuple[dict, dict]:
     """The reference's result dict, and the MBXP details (per-language counts, skipped languages);
-    ``workers`` ROUGE processes, ``mbxp_workers`` programs at a time (default: ``workers``)."""
+    ``workers`` ROUGE processes, ``mbxp_workers`` programs at a time (default: ``workers``), in the
+    ``sandbox`` MBXP_SANDBOX names."""
     gen_num, groups = route(responses, frame["dataset"].tolist())
     gt = frame["gt_output"].tolist()
 
@@ -55,7 +57,8 @@ def evaluate(responses, frame, decoder, split, workers: int = 1, mbxp_workers: i
         lang, entry_point = frame["id"].iloc[i].split("_", 1)
         problems.append({"lang": lang, "entry_point": entry_point, "test_code": gt[i], "response": text})
     parallel = workers if mbxp_workers is None else mbxp_workers
-    details = mbxp.evaluate(problems, parallel) if problems else {"mbxp": 0, "skipped": {}, "counts": {}}
+    details = (mbxp.evaluate(problems, parallel, mode=sandbox) if problems
+               else {"mbxp": 0, "skipped": {}, "counts": {}})
     result["mbxp"] = details["mbxp"]
     gen_tok_len = int(sum(len(ids) for rows in groups.values() for _, ids in rows))
     result.update({"gen_len": int(sum(len(p) for p in preds)), "gen_num": gen_num, "gen_tok_len": gen_tok_len,
@@ -63,8 +66,9 @@ def evaluate(responses, frame, decoder, split, workers: int = 1, mbxp_workers: i
     return result, details
 
 
-def score_responses(responses, frame, decoder, split, workers: int = 1, mbxp_workers: int | None = None) -> Score:
-    result, details = evaluate(responses, frame, decoder, split, workers, mbxp_workers)
+def score_responses(responses, frame, decoder, split, workers: int = 1, mbxp_workers: int | None = None,
+                    sandbox: str = "bwrap") -> Score:
+    result, details = evaluate(responses, frame, decoder, split, workers, mbxp_workers, sandbox)
     values = {"TOKENS_PER_SAMPLE": result["tokens_per_sample"], "gsm8k_accuracy": result["gsm8k"],
               "mbxp_accuracy": result["mbxp"]}
     if "rouge1" in result:
@@ -89,4 +93,5 @@ def score_responses(responses, frame, decoder, split, workers: int = 1, mbxp_wor
 def score(responses, dataset, run) -> Score:
     """The run's scorer: the checkpoint's tokenizer.model, the run's punkt artifact and WORKERS."""
     return score_responses(responses, dataset.frame, SentencePieceDecoder.from_folder(run.artifact_path("model")),
-                           sentences.run_splitter(run.artifacts["punkt"]), run.config.workers)
+                           sentences.run_splitter(run.artifacts["punkt"]), run.config.workers,
+                           sandbox=run.config.options["MBXP_SANDBOX"])
