@@ -398,5 +398,27 @@ def test_forged_arguments_to_allowed_names_are_refused(kind):
         pickles.loads(forged(kind), source="forged.pkl")
 
 
+UNET3D_LOADS = """
+import sys
+from harness.pickles import RefusedPickle
+from vision.unet3d import safe_pickle
+try:
+    print(repr(safe_pickle.loads(sys.stdin.buffer.read())))  # repr reads the array, as a caller would
+except RefusedPickle as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("kind", ["object dtype without its flags", "object array list shorter than its shape"])
+def test_the_unet3d_loader_refuses_what_would_crash_numpy(kind):
+    # In a subprocess: a loader without the core's checks segfaults here, a failure rather than a dead pytest.
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", UNET3D_LOADS], input=forged(kind), capture_output=True, cwd=root,
+                          timeout=120)
+    assert done.returncode == 3, (done.returncode, done.stdout[-500:], done.stderr[-500:])
+    assert b"refusing to unpickle: a numpy |O array" in done.stdout
+
+
 if __name__ == "__main__":  # see the module docstring
     write_fixtures(sys.argv[1])

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from unet3d_fixture import unet3d_fixture  # noqa: F401 - the fixture
 
+from harness.pickles import RefusedPickle
 from vision.unet3d import preprocess, safe_pickle
 from vision.unet3d.cases import INFERENCE_CASES, REFERENCE_MD5
 
@@ -55,7 +56,7 @@ def test_pickles_have_numpy_1_bytes_and_load_without_code():
     assert np.array_equal(back[0], image) and back[1].dtype == np.uint8
     assert np.array_equal(safe_pickle.loads(pickle.dumps({"x": np.eye(2)}))["x"], np.eye(2))  # numpy 2 names too
     evil = pickle.dumps(types.SimpleNamespace(a=1))
-    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+    with pytest.raises(RefusedPickle, match="refusing to unpickle: it names types.SimpleNamespace"):
         safe_pickle.loads(evil)
 
 

@@ -6,8 +6,11 @@ wrote ``numpy.core.multiarray._reconstruct``; that one name changes every byte c
 so no numpy 2 pickle can match the published checksums. :func:`dump` writes numpy 1's name (every
 other byte is the same, protocol 4 as Python's default), which numpy 1 and 2 both read.
 
-:func:`load` accepts only the globals that plain arrays, numpy scalars and builtin containers
-need, so a tampered pickle cannot run code.
+:func:`load` and :func:`loads` read through the harness' allow-list unpickler
+(:mod:`harness.pickles` with its :data:`~harness.pickles.NUMPY` list): only plain arrays, numpy
+scalars and builtin data are rebuilt, each from arguments shaped as numpy writes them, so a
+tampered pickle can neither run code nor crash numpy; it raises
+:class:`harness.pickles.RefusedPickle` (a ValueError) naming the file.
 """
 
 from __future__ import annotations
@@ -15,15 +18,11 @@ from __future__ import annotations
 import io
 import pickle
 
+from harness import pickles
+
 PROTOCOL = 4  # Python's default since 3.8: what the reference wrote
 _LEGACY_MODULE = "numpy.core.multiarray"
 _REBUILDERS = {"_reconstruct", "scalar"}
-_ALLOWED = {
-    ("numpy", "ndarray"), ("numpy", "dtype"),
-    *((module, name) for module in (_LEGACY_MODULE, "numpy._core.multiarray") for name in _REBUILDERS),
-    ("builtins", "tuple"), ("builtins", "list"), ("builtins", "dict"), ("builtins", "set"),
-    ("builtins", "complex"), ("collections", "OrderedDict"),
-}
 
 
 def _numpy_rebuilders() -> dict:
@@ -64,19 +63,9 @@ def dump(obj, path) -> None:
         handle.write(dumps(obj))
 
 
-class _DataOnlyUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only arrays and plain data are read")
-        if module == _LEGACY_MODULE:
-            module = "numpy._core.multiarray"
-        return super().find_class(module, name)
-
-
 def loads(data: bytes):
-    return _DataOnlyUnpickler(io.BytesIO(data)).load()
+    return pickles.loads(data, allow=pickles.NUMPY)
 
 
 def load(path):
-    with open(path, "rb") as handle:
-        return _DataOnlyUnpickler(handle).load()
+    return pickles.load(path, allow=pickles.NUMPY)
