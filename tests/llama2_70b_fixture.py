@@ -25,13 +25,13 @@ def llama2_fixture(tmp_path_factory):
     import numpy as np
 
     from language.llama2_70b import demo
-    from language.llm.pickles import read_verified_frame
+    from harness.pickles import read_frame
     from language.llm.tokenizers import SentencePieceDecoder
 
     folder = tmp_path_factory.mktemp("llama2_fixture")
     manifest = demo.build(folder, count=COUNT, seed=1)
     pickle = folder / "open_orca.pkl"
-    frame = read_verified_frame(pickle, ("tok_input", "output"), "the demo pickle", sha256=sha256(pickle))
+    frame = read_frame(pickle, ("tok_input", "output"), "the demo pickle", sha256=sha256(pickle))
     prompts, references = [np.asarray(t, np.int64) for t in frame["tok_input"]], frame["output"].tolist()
     outputs = reference_outputs(folder, prompts)
     cut = [o.tolist()[: o.tolist().index(2)] if 2 in o.tolist() else o.tolist() for o in outputs]

@@ -32,13 +32,13 @@ def mixtral_fixture(tmp_path_factory):
     torch = pytest.importorskip("torch")
     pytest.importorskip("pandas")
     torch.set_num_threads(1)
-    from language.llm.pickles import read_verified_frame
+    from harness.pickles import read_frame
     from language.llm.tokenizers import SentencePieceDecoder
     from language.mixtral_8x7b import demo
 
     folder = tmp_path_factory.mktemp("mixtral_fixture")
     manifest = demo.build(folder, count=COUNT, seed=1)
-    frame = read_verified_frame(folder / "mixtral_15k.pkl", ("dataset", "id", "gt_output", "tok_input"),
+    frame = read_frame(folder / "mixtral_15k.pkl", ("dataset", "id", "gt_output", "tok_input"),
                                 "the demo pickle", sha256=sha256(folder / "mixtral_15k.pkl"))
     outputs = sorted_batch_outputs(folder, frame)
     decoder = SentencePieceDecoder.from_folder(folder / "model")

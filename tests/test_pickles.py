@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from harness import pickles
-from language.llm.pickles import read_verified_frame
+from harness.pickles import read_frame
 
 FIXTURES = Path(__file__).parent / "data" / "pickles"
 WRITERS = ("pandas1.5.3-numpy1.23.5", "pandas2.0.3-numpy1.24.4", "pandas2.2.3-numpy1.26.4",
@@ -227,10 +227,10 @@ def test_read_frame_resets_the_index_and_checks_columns(tmp_path):
 def test_the_llm_reader_needs_no_checksum_but_checks_one_given(tmp_path):
     path = tmp_path / "open_orca.pkl"
     sample_frame().to_pickle(path)
-    assert read_verified_frame(path, ("tok_input", "output"), "the OpenOrca pickle")["id"].tolist() == [10, 11, 12, 13]
-    assert len(read_verified_frame(path, ("output",), "the OpenOrca pickle", sha256=sha256(path))) == 4
+    assert read_frame(path, ("tok_input", "output"), "the OpenOrca pickle")["id"].tolist() == [10, 11, 12, 13]
+    assert len(read_frame(path, ("output",), "the OpenOrca pickle", sha256=sha256(path))) == 4
     with pytest.raises(ValueError, match="sha256 differs.*not unpickled"):
-        read_verified_frame(path, ("output",), "the OpenOrca pickle", sha256="0" * 64)
+        read_frame(path, ("output",), "the OpenOrca pickle", sha256="0" * 64)
 
 
 # -- what could run code is refused, and does not run ---------------------------------------------

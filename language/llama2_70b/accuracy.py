@@ -3,7 +3,7 @@
 The ids are decoded from ``--checkpoint-path``'s tokenizer.model as the reference's slow tokenizer
 decodes them. What the reference downloads comes from where a run gets it (language.llm.command):
 nltk's punkt_tab is the verified artifact in DATA_DIR; ROUGE runs in WORKERS processes. The
-pickle is read with the allow-list unpickler (language.llm.pickles), only its ``output`` column.
+pickle is read with the allow-list unpickler (harness.pickles), only its ``output`` column.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 
 from harness.codecs import ArrayCodec, Responses
 from language.llm import command
-from language.llm.pickles import read_verified_frame
+from harness.pickles import read_frame
 from language.llm.report import print_score
 from language.llm.tokenizers import SentencePieceDecoder
 
@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     run_config = command.settings(BENCHMARK)
-    targets = [str(t) for t in read_verified_frame(args.dataset_file, ("output",), WHAT)["output"]]
+    targets = [str(t) for t in read_frame(args.dataset_file, ("output",), WHAT)["output"]]
     decoder = SentencePieceDecoder.from_folder(args.checkpoint_path)
     split = command.splitter(BENCHMARK, run_config)
     responses = Responses(args.mlperf_accuracy_file, ArrayCodec(command.LOG_DTYPES[args.dtype]), size=len(targets))

@@ -2,14 +2,14 @@
 
 The pickle is a pandas DataFrame (the reference's processorca.py output), read when the dataset is
 built; only ``tok_input`` (the prompt ids, already ending with the "▁" token) and ``output`` (the
-reference answer) are used. It is read through language.llm.pickles, never by plain unpickling.
+reference answer) are used. It is read through harness.pickles (an allow-list unpickler), never by plain unpickling.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from language.llm.pickles import read_verified_frame
+from harness.pickles import read_frame
 from language.llm.qsl import PromptDataset
 
 COLUMNS = ("tok_input", "output")
@@ -22,7 +22,7 @@ class OpenOrca(PromptDataset):
     def __init__(self, run):
         super().__init__(run)
         resolved = run.artifacts["dataset"]
-        frame = read_verified_frame(resolved.path, COLUMNS, WHAT, sha256=resolved.digests.get("sha256"),
+        frame = read_frame(resolved.path, COLUMNS, WHAT, sha256=resolved.digests.get("sha256"),
                                     md5=resolved.digests.get("md5"))
         self.token_inputs = frame["tok_input"].tolist()
         self.targets = [str(text) for text in frame["output"]]

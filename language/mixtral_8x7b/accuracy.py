@@ -4,7 +4,7 @@ The ids are decoded from ``--checkpoint-path``'s tokenizer.model as the referenc
 decodes them; ``--n_workers`` MBXP programs run at a time, as in the reference. What the reference
 downloads comes from where a run gets it (language.llm.command): nltk's punkt_tab is the verified
 artifact in DATA_DIR; ROUGE runs in WORKERS processes. The pickle is read with the allow-list
-unpickler (language.llm.pickles), only the columns the scorer reads. MBXP per-language counts go
+unpickler (harness.pickles), only the columns the scorer reads. MBXP per-language counts go
 to stderr with --verbose; stdout is the reference's result block.
 """
 
@@ -14,7 +14,7 @@ import argparse
 
 from harness.codecs import ArrayCodec, Responses
 from language.llm import command
-from language.llm.pickles import read_verified_frame
+from harness.pickles import read_frame
 from language.llm.report import print_score
 from language.llm.tokenizers import SentencePieceDecoder
 
@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     run_config = command.settings(BENCHMARK)
-    frame = read_verified_frame(args.dataset_file, SCORED_COLUMNS, WHAT)
+    frame = read_frame(args.dataset_file, SCORED_COLUMNS, WHAT)
     decoder = SentencePieceDecoder.from_folder(args.checkpoint_path)
     split = command.splitter(BENCHMARK, run_config)
     responses = Responses(args.mlperf_accuracy_file, ArrayCodec(command.LOG_DTYPES[args.dtype]), size=len(frame))

@@ -2,14 +2,14 @@
 
 The reference SUT feeds the pre-tokenized ``tok_input`` column as is (no re-tokenization) and
 routes MBXP rows to a stop rule; the scorer needs ``dataset``, ``id`` and ``gt_output``. The
-pickle is read through language.llm.pickles, never by plain unpickling.
+pickle is read through harness.pickles (an allow-list unpickler), never by plain unpickling.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from language.llm.pickles import read_verified_frame
+from harness.pickles import read_frame
 from language.llm.qsl import PromptDataset
 
 SCORED_COLUMNS = ("dataset", "id", "gt_output")
@@ -22,7 +22,7 @@ class MixtralQsl(PromptDataset):
     def __init__(self, run):
         super().__init__(run)
         resolved = run.artifacts["dataset"]
-        self.frame = read_verified_frame(resolved.path, (*SCORED_COLUMNS, "tok_input"), WHAT,
+        self.frame = read_frame(resolved.path, (*SCORED_COLUMNS, "tok_input"), WHAT,
                                          sha256=resolved.digests.get("sha256"), md5=resolved.digests.get("md5"))
 
     @property
