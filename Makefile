@@ -14,7 +14,7 @@ LOG_TARGETS := $(addprefix log_,$(BENCHMARKS))
 PUBLISH_TARGETS := $(addprefix publish_log_,$(BENCHMARKS))
 DATA_PUSH_TARGETS := $(addprefix data_push_,$(BENCHMARKS))
 
-.PHONY: help all list summary demo test bench venv log_all $(BENCHMARKS) $(OTHER_NAMES) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
+.PHONY: help all list summary report demo test bench venv log_all $(BENCHMARKS) $(OTHER_NAMES) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
 
 help:
 	@echo "usage: make <target> [SCENARIO=..] [N_COUNT=..] [DATA_TYPE=..] [DEVICE=..] [MODE=..]"
@@ -25,9 +25,13 @@ help:
 	@echo "  make demo         the whole pipeline on generated data and random weights (no accuracy claim)"
 	@echo "  make test         the test suite        make bench    performance ratios (bench/)"
 	@echo "  make list         benchmarks, aliases, artifacts    make summary   latest result per benchmark"
+	@echo "                    (per scenario, mode and data type; FORMAT=csv|json, DEMO=1 shows demo runs)"
+	@echo "  make report       one self-contained HTML page of every run: LOG_DIR/report.html (DEMO=1, DIFF=A,B)"
 	@echo "  make log_<name>   pull its verified log from the DVC remote mlperf-data (make log_all: every one)"
 	@echo "  make publish_log_<name> RUN=<run dir> [FORCE=1]   publish a passing run as the verified log"
 	@echo "  make data_push_<name>   seed the DVC remote with verified artifacts (then DATA_SOURCE=dvc)"
+	@echo "  make submission SYSTEM=.. SUBMITTER=.. [DIVISION=closed|open] [RUNS=..] [DEMO=1] [SUBMISSION_CHECKER=..]"
+	@echo "                    export runs into the v4.1 submission tree (OUT, default submission/)"
 
 $(BENCHMARKS) $(OTHER_NAMES): %:
 	bash scripts/build_env.sh $* && bash scripts/eval.sh $*
@@ -49,6 +53,15 @@ $(DATA_PUSH_TARGETS): data_push_%:
 
 list summary:
 	PYTHONPATH=. $(PYTHON) -m harness $@
+
+.PHONY: submission
+# SYSTEM, SUBMITTER, DIVISION, RUNS, DEMO, SUBMISSION_CHECKER and OUT reach it through the environment.
+submission:
+	PYTHONPATH=. $(PYTHON) -m harness submission
+
+# FORMAT, DEMO and DIFF reach it through the environment; plots need matplotlib, so it runs in .venv.
+report: venv
+	PYTHONPATH=. $(VENV) -m harness report
 
 venv:
 	bash scripts/build_dev_env.sh

@@ -185,10 +185,52 @@ def cmd_merge(args) -> int:
     return merge([Path(d) for d in args.run_dirs])
 
 
+def cmd_submission(args) -> int:
+    from .submission.export import export
+
+    flags = {key: getattr(args, key) for key in run_config.SUBMISSION_FLAGS}
+    return export(run_config.submission_settings(flags))
+
+
+def cmd_diff(args) -> int:
+    from .diff import compare, render
+
+    if args.rows < 0:
+        raise UsageError(f"--rows {args.rows} is not valid: give how many per-sample rows to show (0 or more)")
+    try:
+        report = compare(Path(args.run_a), Path(args.run_b))
+    except HarnessError:
+        raise
+    except (ValueError, OSError) as exc:  # a log that does not decode as its benchmark's outputs: say which
+        raise HarnessError(str(exc)) from None
+    print(json.dumps(report, indent=1) if args.json else render(report, args.rows))
+    return 0
+
+
 def cmd_summary(args) -> int:
     from .summary import render
 
-    print(render(run_config.paths()[1]))
+    output, demos = run_config.summary_settings()
+    text, note = render(run_config.paths()[1], output, demos)
+    print(text)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import generate
+
+    log_dir = run_config.paths()[1]
+    _, demos = run_config.summary_settings()
+    diff = run_config.diff_runs(args.diff, log_dir)
+    out = args.out or str(Path(log_dir) / "report.html")
+    if Path(out).is_dir():
+        raise UsageError(f"--out {out!r} is not valid: it is a directory; give the HTML file to write")
+    done = generate(log_dir, out, args.run_dirs, demos, diff)
+    hidden = f", {done['hidden_demos']} demo run(s) hidden (DEMO=1 shows them)" if done["hidden_demos"] else ""
+    print(f"== report of {done['runs']} run(s) of {done['benchmarks']} benchmark(s){hidden}: {done['out']} "
+          f"({done['bytes'] // 1024} KiB; {done['plots_drawn']} plot(s) drawn, {done['plots_cached']} from the cache)")
     return 0
 
 
@@ -219,6 +261,19 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("merge", help="merge shard runs (SHARDS/SHARD) into one scored log")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.set_defaults(func=cmd_merge)
+    p = sub.add_parser("submission", help="export runs into the MLPerf Inference v4.1 submission tree")
+    for key, variable in run_config.SUBMISSION_FLAGS.items():
+        if key == "demo":
+            p.add_argument("--demo", action="store_true", help="as DEMO=1: a dry run that may hold demo runs")
+        else:
+            p.add_argument("--" + key, metavar=variable, help=f"overrides ${variable}")
+    p.set_defaults(func=cmd_submission)
+    p = sub.add_parser("diff", help="where two runs of one benchmark differ, sample by sample (B - A)")
+    p.add_argument("run_a", metavar="RUN_A", help="the reference run directory (e.g. the golden run)")
+    p.add_argument("run_b", metavar="RUN_B", help="the run directory compared with it")
+    p.add_argument("--json", action="store_true", help="the whole comparison as JSON, for scripts")
+    p.add_argument("--rows", type=int, default=20, metavar="N", help="per-sample rows in the text (default 20)")
+    p.set_defaults(func=cmd_diff)
     p = sub.add_parser("dvc", help="verified logs and data through the DVC remote mlperf-data")
     p.add_argument("action", choices=("log-pull", "log-pull-all", "publish", "data-push"))
     p.add_argument("benchmark", nargs="?")
@@ -228,6 +283,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("names", help="the make target of every benchmark")
     p.add_argument("--others", action="store_true", help="the other names (ids, aliases) instead")
     p.set_defaults(func=cmd_names)
+    p = sub.add_parser("report", help="one self-contained HTML page of every run (DEMO=1, DIFF=A,B)")
+    p.add_argument("run_dirs", nargs="*", metavar="RUN_DIR", help="only these runs (default: every run in LOG_DIR)")
+    p.add_argument("--out", help="the HTML file to write (default: LOG_DIR/report.html)")
+    p.add_argument("--diff", metavar="A,B", help="add a comparison of two runs (overrides $DIFF)")
+    p.set_defaults(func=cmd_report)
     for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
                              ("tools-python", cmd_tools_python, "the python of the DVC tools environment"),
                              ("summary", cmd_summary, "latest result per benchmark")):

@@ -114,6 +114,7 @@ class Benchmark:
     default_batch_size: int = 32
     accuracy_command: str | None = None
     demo: str | None = None
+    diff: str | None = None  # "module:compare_outputs": how two runs' outputs differ (harness/diff.py)
     report_tokens: bool = False
     log_name: str = ""  # the seed's folder under logs/internal/, where it differs from the make name
     options: tuple[Option, ...] = ()

@@ -60,8 +60,8 @@ def score_log(run: Run, dataset: Dataset, log: Path) -> Score:
 
 def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
     """Run ``bench`` as ``config`` says; returns the exit code (0 only on PASS, or a finished demo)."""
-    print(f"== {bench.make_name}: resolved configuration")
-    print(config.describe())
+    header = f"== {bench.make_name}: resolved configuration\n{config.describe()}\n"
+    print(header, end="")
     backend_class(bench, config.backend)  # a bad BACKEND stops before any download or run directory
     if config.device.startswith("cuda"):
         torch_device.resolve_device(config.device)  # and so does a GPU that is not there
@@ -77,6 +77,7 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
     if config.shards > 1:
         result.shard = {"index": config.shard, "count": config.shards, "start": start, "stop": stop}
     began = time.monotonic()
+    (run_dir / "console.log").write_text(header)  # printed before the run directory existed
     with rundir.console_log(run_dir / "console.log"):
         print(f"== run directory: {run_dir}")
         try:

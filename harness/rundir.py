@@ -61,6 +61,14 @@ class _Tee:
         return getattr(self.stream, name)
 
 
+def terminal_and_log(stream) -> tuple:
+    """``(the stream underneath, console.log's file)`` of a stream that ``console_log`` tees, else
+    ``(stream, None)``: a redrawing progress line goes to the terminal alone, console.log gets plain lines."""
+    if isinstance(stream, _Tee):
+        return stream.stream, stream.sink
+    return stream, None
+
+
 @contextlib.contextmanager
 def console_log(path: Path):
     """Copy everything printed (stdout and stderr) into ``path`` while the block runs."""

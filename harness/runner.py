@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import progress
+
 SERVER_ACCURACY_QPS = 1e6  # accuracy runs are not about latency: issue everything at once
 
 
@@ -137,12 +139,25 @@ def build_test_settings(lg, settings: RunnerSettings):
     return ts
 
 
+def samples_to_issue(ts, settings: RunnerSettings) -> int | None:
+    """What an accuracy run issues: every sample once, MultiStream's last query filled up with
+    repeats; None in performance mode, where LoadGen decides as it goes."""
+    if settings.mode != "accuracy":
+        return None
+    if settings.scenario == "MultiStream":
+        per_query = ts.multi_stream_samples_per_query
+        return -(-settings.sample_count // per_query) * per_query
+    return settings.sample_count
+
+
 class _Worker:
     """Takes issued queries off LoadGen's thread, batches them and completes them."""
 
-    def __init__(self, lg, backend, codec, settings: RunnerSettings, stats: RunStats, stop: threading.Event):
+    def __init__(self, lg, backend, codec, settings: RunnerSettings, stats: RunStats, stop: threading.Event,
+                 shown: progress.Progress):
         self.lg, self.backend, self.codec, self.settings, self.stats = lg, backend, codec, settings, stats
         self.stop_requested = stop
+        self.shown = shown  # updated once per batch, from this thread only
         self.inbox: queue.Queue = queue.Queue()
         self.thread = threading.Thread(target=self._loop, name="harness-sut", daemon=True)
 
@@ -187,13 +202,15 @@ class _Worker:
         except Exception:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
             self.stats.errors.append(traceback.format_exc())
             outputs, buffer, sizes = None, np.zeros(0, np.uint8), 0
-        self._send(ids, buffer, sizes, outputs)
+        tokens = self._send(ids, buffer, sizes, outputs)
         self.stats.completed += len(ids)
         self.stats.batches += 1
+        self.shown.update(len(ids), tokens)
 
-    def _send(self, ids: list[int], buffer: np.ndarray, sizes: int | list[int], outputs) -> None:
+    def _send(self, ids: list[int], buffer: np.ndarray, sizes: int | list[int], outputs) -> int:
         """Complete a batch; ``buffer`` holds every payload back to back and must (and does) stay
-        alive until QuerySamplesComplete returns, since LoadGen copies the bytes inside that call."""
+        alive until QuerySamplesComplete returns, since LoadGen copies the bytes inside that call.
+        Returns the tokens reported to LoadGen (0 unless ``report_tokens``)."""
         lg = self.lg
         response = lg.QuerySampleResponse
         base = buffer.ctypes.data if buffer.size else 0
@@ -203,10 +220,10 @@ class _Worker:
             else:
                 responses = [response(i, 0, 0) for i in ids]
             lg.QuerySamplesComplete(responses)
-            return
+            return 0
         sizes_list = [sizes] * len(ids) if isinstance(sizes, int) else sizes
         itemsize = np.dtype(self.codec.dtype).itemsize
-        responses, offset = [], 0
+        responses, offset, tokens = [], 0, 0
         for i, (sample_id, size) in enumerate(zip(ids, sizes_list)):
             address = base + offset if size else 0
             offset += size
@@ -219,7 +236,9 @@ class _Worker:
                 first = min(size, itemsize)
                 lg.FirstTokenComplete([response(sample_id, address if first else 0, first)])
             responses.append(response(sample_id, address, size, n_tokens))
+            tokens += n_tokens
         lg.QuerySamplesComplete(responses)
+        return tokens
 
 
 def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
@@ -245,8 +264,9 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
         raise RunnerError(f"{no_audit} exists; remove it (the harness passes this name to disable audits)")
 
     stats = RunStats()
-    with SignalWatcher() as signals:
-        worker = _Worker(lg, backend, codec, settings, stats, signals.stop)
+    total = samples_to_issue(ts, settings)
+    with SignalWatcher() as signals, progress.bar("LoadGen", total, tokens=settings.report_tokens) as shown:
+        worker = _Worker(lg, backend, codec, settings, stats, signals.stop, shown)
         worker.thread.start()
         sut = lg.ConstructFastSUT(worker.issue, lambda: None)
         qsl = lg.ConstructQSL(settings.sample_count, min(settings.performance_count, settings.sample_count),

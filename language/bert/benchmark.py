@@ -17,6 +17,7 @@ BENCHMARK = Benchmark(
     metric="language.bert.metric:score",
     accuracy_command="language.bert.accuracy:main",
     demo="language.bert.demo:build",
+    diff="language.bert.diff:compare_outputs",
     # Both checker classes are judged and shown; bert-99 sets the exit code.
     targets={
         "bert-99": (Target("F1", 90.874, 0.99),),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness import progress
+
 MAX_SEQ_LENGTH = 384
 MAX_QUERY_LENGTH = 64
 DOC_STRIDE = 128
@@ -87,7 +89,7 @@ def convert(examples, tokenizer) -> list[Feature]:
     pieces_of = _PieceCache(tokenizer)
     features: list[Feature] = []
     last_words, doc_pieces, piece_word = None, [], []
-    for example_index, example in enumerate(examples):
+    for example_index, example in enumerate(progress.track(examples, "SQuAD features", unit=" questions")):
         query = tokenizer.tokenize(example.question)[:MAX_QUERY_LENGTH]
         if example.words is not last_words:  # a paragraph's questions share its word tuple
             last_words, doc_pieces, piece_word = example.words, [], []

@@ -21,6 +21,7 @@ BENCHMARK = Benchmark(
     metric="language.gptj.metric:score",
     accuracy_command="language.gptj.accuracy:main",
     demo="language.gptj.demo:build",
+    diff="language.gptj.diff:compare_outputs",
     targets={"gptj-99": _targets(0.99), "gptj-99.9": _targets(0.999)},
     primary="gptj-99",
     total_count=13368,

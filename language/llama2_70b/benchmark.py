@@ -22,6 +22,7 @@ BENCHMARK = Benchmark(
     metric="language.llama2_70b.metric:score",
     accuracy_command="language.llama2_70b.accuracy:main",
     demo="language.llama2_70b.demo:build",
+    diff="language.llama2_70b.diff:compare_outputs",
     targets={"llama2-70b-99": _targets(0.99), "llama2-70b-99.9": _targets(0.999)},
     primary="llama2-70b-99",
     total_count=24576,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from harness import progress
 from harness.torch_device import resolve_device, torch_dtype
 
 MIN_RESPONSE_TOKENS = 2  # LoadGen's token latencies reject a shorter response
@@ -76,6 +77,22 @@ def pad_short(tokens: np.ndarray, eos: int) -> np.ndarray:
     return np.concatenate([tokens, np.full(MIN_RESPONSE_TOKENS - len(tokens), eos, dtype=np.int64)])
 
 
+def step_counter(shown: progress.Progress):
+    """A stopping criterion that stops no row: it counts the decoding steps of ``generate`` (greedy
+    and beam search alike) for the batch's progress line."""
+    from transformers import StoppingCriteria
+
+    class CountSteps(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            shown.update()
+            return False  # or-ed into the list's "done" tensor: changes nothing
+
+        def __deepcopy__(self, memo):  # a copy would count into nothing
+            return self
+
+    return CountSteps()
+
+
 class Engine:
     """``generate(prompts, flags) -> new tokens per prompt`` (int64), one ``model.generate`` per batch.
 
@@ -94,7 +111,7 @@ class Engine:
 
     def generate(self, prompts: list[np.ndarray], flags: list | None = None) -> list[np.ndarray]:
         import torch
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         ids, mask = left_pad(prompts, self.pad_id)
         device = self.input_device
@@ -103,10 +120,13 @@ class Engine:
             processors = self.logits_processors(flags)
             if processors:
                 extra["logits_processor"] = LogitsProcessorList(processors)
-        with torch.inference_mode():
+        steps = progress.bar(f"generation, batch of {len(prompts)}", self.settings.get("max_new_tokens"),
+                             " steps", transient=True)
+        with steps, torch.inference_mode():
             out = self.model.generate(input_ids=torch.from_numpy(ids).to(device),
                                       attention_mask=torch.from_numpy(mask).to(device),
-                                      pad_token_id=self.pad_id, **self.settings, **extra)
+                                      pad_token_id=self.pad_id, stopping_criteria=StoppingCriteriaList(
+                                          [step_counter(steps)]), **self.settings, **extra)
         new = out[:, ids.shape[1]:].to("cpu").numpy().astype(np.int64, copy=False)
         return [cut_after_eos(row, self.eos) for row in new]
 

@@ -16,6 +16,7 @@ from itertools import pairwise
 import numpy as np
 
 from harness import pool as processes
+from harness import progress
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 MIN_PER_WORKER = 64  # below this a process costs more than it saves
@@ -26,7 +27,7 @@ def postprocess(texts, split) -> list[str]:
     return ["\n".join(split(text.strip())) for text in texts]
 
 
-def _chunk_fmeasures(pairs: list[tuple[str, str]]) -> np.ndarray:
+def _chunk_fmeasures(pairs: list[tuple[str, str]], shown: progress.Progress | None = None) -> np.ndarray:
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
@@ -34,6 +35,8 @@ def _chunk_fmeasures(pairs: list[tuple[str, str]]) -> np.ndarray:
     for row, (prediction, reference) in enumerate(pairs):
         scores = scorer.score(target=reference, prediction=prediction)
         out[row] = [scores[name].fmeasure for name in ROUGE_TYPES]
+        if shown is not None:
+            shown.update()
     return out
 
 
@@ -43,8 +46,14 @@ def fmeasures(predictions: list[str], references: list[str], workers: int = 1) -
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
     pairs = list(zip(predictions, references))
     workers = max(1, min(workers, len(pairs) // MIN_PER_WORKER))
+    with progress.bar("ROUGE", len(pairs)) as shown:
+        return _fmeasures(pairs, workers, shown)
+
+
+def _fmeasures(pairs: list[tuple[str, str]], workers: int, shown: progress.Progress) -> np.ndarray:
+    """This process's pairs count one by one as they are scored; a helper's chunk when it returns."""
     if workers == 1:
-        return _chunk_fmeasures(pairs)
+        return _chunk_fmeasures(pairs, shown)
     bounds = np.linspace(0, len(pairs), workers + 1).astype(int)
     chunks = [pairs[a:b] for a, b in pairwise(bounds)]
     from rouge_score import rouge_scorer  # noqa: F401 - imported once here, inherited by forked helpers
@@ -52,8 +61,12 @@ def fmeasures(predictions: list[str], references: list[str], workers: int = 1) -
     # This process scores the first chunk itself while the helpers score the rest.
     with processes.executor(workers - 1) as pool:
         rest = [pool.submit(_chunk_fmeasures, chunk) for chunk in chunks[1:]]
-        first = _chunk_fmeasures(chunks[0])
-        return np.concatenate([first, *(future.result() for future in rest)])
+        first = _chunk_fmeasures(chunks[0], shown)
+        parts = [first]
+        for chunk, future in zip(chunks[1:], rest):
+            parts.append(future.result())
+            shown.update(len(chunk))
+        return np.concatenate(parts)
 
 
 def aggregate(per_sample: np.ndarray) -> dict[str, float]:

@@ -19,6 +19,7 @@ BENCHMARK = Benchmark(
     metric="language.mixtral_8x7b.metric:score",
     accuracy_command="language.mixtral_8x7b.accuracy:main",
     demo="language.mixtral_8x7b.demo:build",
+    diff="language.mixtral_8x7b.diff:compare_outputs",
     # v4.1 has a single 99% class; TOKENS_PER_SAMPLE also has an upper limit (145.9 x 1.1).
     targets={"mixtral-8x7b": (Target("ROUGE1", 45.4911), Target("ROUGE2", 23.2829), Target("ROUGEL", 30.3615),
                               Target("TOKENS_PER_SAMPLE", 145.9, 0.9, upper_multiplier=1.1),

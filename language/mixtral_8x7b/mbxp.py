@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import progress
+
 from . import sandbox
 from .sandbox import SANDBOX_PATH
 
@@ -108,7 +110,8 @@ def evaluate(problems: list[dict], workers: int = 2, timeout: float = TIMEOUT_S,
     if runnable and bwrap is None:
         sandbox.warn_unsandboxed()
     with ThreadPoolExecutor(max(1, workers)) as pool:  # each check is its own subprocess
-        outcomes = list(pool.map(lambda p: _check(p, timeout, bwrap), runnable))
+        outcomes = list(progress.track(pool.map(lambda p: _check(p, timeout, bwrap), runnable), "MBXP",
+                                       len(runnable), " programs"))
     passed: dict[str, int] = {}
     counts: dict[str, int] = {}
     for problem, (ok, _) in zip(runnable, outcomes):

@@ -33,6 +33,7 @@ BENCHMARK = Benchmark(
     metric="recommendation.dlrm_v2.metric:score",
     accuracy_command="recommendation.dlrm_v2.accuracy:main",
     demo="recommendation.dlrm_v2.demo:build",
+    diff="recommendation.dlrm_v2.diff:compare_outputs",
     targets={"dlrm-v2-99": (Target("AUC", 80.31, 0.99),), "dlrm-v2-99.9": (Target("AUC", 80.31, 0.999),)},
     primary="dlrm-v2-99",
     total_count=330067,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness import progress
 from harness.score import Score
 
 DTYPES = ("float32", "int32", "int64")  # what upstream's --dtype accepts
@@ -54,14 +55,16 @@ class Collected:
     duplicates: int
 
 
-def collect(responses, with_labels: bool = True, verbose: bool = False, out=print) -> Collected:
-    """The decoded first responses (``codecs.Responses``) as flat prediction (and label) arrays in log order."""
+def collect(responses, with_labels: bool = True, verbose: bool = False, out=print, total: int | None = None
+            ) -> Collected:
+    """The decoded first responses (``codecs.Responses``) as flat prediction (and label) arrays in log order;
+    ``total``: the responses expected, for the progress line."""
     dtype = np.dtype(responses.codec.dtype)
     preds = GrowingArray(dtype)
     labels = GrowingArray(dtype) if with_labels else None
     order: list[int] = []
     sizes: list[int] = []
-    for idx, data in responses:
+    for idx, data in progress.track(responses, "reading the accuracy log", total):
         order.append(idx)
         if not with_labels:
             preds.extend(data)
@@ -125,7 +128,7 @@ def check_against(found: Collected, dataset) -> list[str]:
 
 def score(responses, dataset, run) -> Score:
     """The run's scorer: the log's own labels, checked against the dataset's."""
-    found = collect(responses)
+    found = collect(responses, total=run.count if run is not None else None)
     score = score_collected(found, found.labels)
     score.notes.extend(check_against(found, dataset))
     return score

@@ -16,6 +16,7 @@ BENCHMARK = Benchmark(
     metric="speech_recognition.rnnt.metric:score",
     accuracy_command="speech_recognition.rnnt.accuracy:main",
     demo="speech_recognition.rnnt.demo:build",
+    diff="speech_recognition.rnnt.diff:compare_outputs",
     # v4.0 checker (rnnt left the v4.1 table): the WER line's accuracy >= (100 - 7.452) x 0.99.
     targets={"rnnt": (Target("WER", 100 - 7.452, 0.99),)},
     primary="rnnt",

@@ -15,7 +15,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.pool import map_in_order
+from harness import progress
+from harness.pool import executor
 
 MAX_DURATION = 15.0
 FLAC_ROOT = "LibriSpeech/dev-clean"  # inside the dataset folder, as the tarball unpacks
@@ -74,7 +75,12 @@ def convert_missing(root: Path, utterances: list[Utterance], workers: int = 1) -
         raise FileNotFoundError(
             f"{len(missing)} utterance(s) have neither a WAV nor a FLAC under {root} (first: {missing[0][1]}); "
             f"unpack dev-clean.tar.gz there (it holds {FLAC_ROOT}/)")
-    map_in_order(_convert, jobs, workers, chunksize=16)
+    if workers <= 1 or len(jobs) < 2:
+        for job in progress.track(jobs, "FLAC to WAV", unit=" files"):
+            _convert(job)
+    else:
+        with executor(min(workers, len(jobs))) as pool:
+            list(progress.track(pool.map(_convert, jobs, chunksize=16), "FLAC to WAV", len(jobs), " files"))
     return len(jobs)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import progress
 from harness.score import Score
 
 from . import fid
@@ -60,8 +61,9 @@ class ImageSaver:
 
 
 def score_responses(responses, captions: list[str], scorers, sample_ids=(), images_dir=None,
-                    batch_size: int = 16) -> Score:
-    """CLIP score and FID of the decoded first responses (``codecs.Responses``, uint8), streamed."""
+                    batch_size: int = 16, total: int | None = None) -> Score:
+    """CLIP score and FID of the decoded first responses (``codecs.Responses``, uint8), streamed;
+    ``total``: the images expected, for the progress line."""
     from PIL import Image
 
     features = fid.FeatureCollector(scorers.inception, batch_size, scorers.device)
@@ -75,7 +77,7 @@ def score_responses(responses, captions: list[str], scorers, sample_ids=(), imag
             clip_scores.extend(scorers.clip.scores([p[0] for p in pending], [p[1] for p in pending]))
             pending.clear()
 
-    for idx, values in responses:
+    for idx, values in progress.track(responses, "CLIP and Inception", total, " images"):
         scored += 1
         image = as_image(values)
         saver.offer(idx, image, captions[idx])
@@ -108,4 +110,4 @@ def score(responses, dataset, run) -> Score:
     scorers = scoring.from_artifacts(run.artifacts, resolve_device(run.config.device))
     sample_ids = coco.read_sample_ids(run.artifact_path("sample_ids"))
     images_dir = run.run_dir / "images" if run.run_dir is not None else None
-    return score_responses(responses, dataset.captions, scorers, sample_ids, images_dir)
+    return score_responses(responses, dataset.captions, scorers, sample_ids, images_dir, total=run.count)

@@ -20,6 +20,7 @@ BENCHMARK = Benchmark(
     metric="vision.resnet50.metric:score",
     accuracy_command="vision.resnet50.accuracy:main",
     demo="vision.resnet50.demo:build",
+    diff="vision.resnet50.diff:compare_outputs",
     targets={"resnet": (Target("acc", 76.46, 0.99),)},
     primary="resnet",
     total_count=50000,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import pool as processes
+from harness import progress
 
 VERSION = "pytorch-v1"  # bump when the output of preprocess() can change
 SHORT_SIDE = 256
@@ -94,13 +95,13 @@ def build_cache(images: list[tuple[str, Path]], cache_dir: Path, workers: int) -
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # per-image tensors are small: extra threads only cost start-up
         try:
-            for job in jobs:
+            for job in progress.track(jobs, "preprocessing", unit=" images"):
                 _store(job)
         finally:
             torch.set_num_threads(threads)  # the model, loaded next in this process, wants them all
         return len(jobs)
     chunk = max(1, min(64, len(jobs) // (workers * 4)))
     with processes.executor(workers, initializer=_init_worker) as pool:
-        for _ in pool.map(_store, jobs, chunksize=chunk):
+        for _ in progress.track(pool.map(_store, jobs, chunksize=chunk), "preprocessing", len(jobs), " images"):
             pass
     return len(jobs)

@@ -21,6 +21,7 @@ BENCHMARK = Benchmark(
     metric="vision.retinanet.metric:score",
     accuracy_command="vision.retinanet.accuracy:main",
     demo="vision.retinanet.demo:build",
+    diff="vision.retinanet.diff:compare_outputs",
     targets={"retinanet": (Target("mAP", 37.55, 0.99),)},
     primary="retinanet",
     total_count=24781,

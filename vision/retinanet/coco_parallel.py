@@ -7,7 +7,8 @@ rebuilds exactly the list one process would build, so ``accumulate`` and ``summa
 unchanged. (Splitting by category instead is slower: pycocotools scans every image's boxes per
 category subset.) Workers are forked (they inherit the ground
 truth and detections instead of receiving copies); where forking is not safe (``harness.pool``),
-or for one worker, the evaluation runs in this process.
+or for one worker, the same runs of images are evaluated one after another in this process, so
+that the progress line can count images either way.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import time
 import numpy as np
 
 from harness import pool as processes
+from harness import progress
 
 TASKS_PER_WORKER = 4  # several runs of images per worker even out the uneven images
+TASKS_IN_PROCESS = 20  # one process: runs of images only for the progress line (5% each)
 
 _shared = None  # the COCOeval a forked worker reads (set just before the pool starts)
 
@@ -35,14 +38,24 @@ def _evaluate_images(img_ids: list[int]) -> list:
     return evaluator.evalImgs
 
 
+def _evaluated(tasks: list[list[int]], workers: int):
+    """Each task's cells, in task order, as they are ready: from forked helpers, or from this process."""
+    if workers == 1:
+        yield from map(_evaluate_images, tasks)
+        return
+    with processes.executor(min(workers, len(tasks))) as pool:
+        yield from pool.map(_evaluate_images, tasks)
+
+
 def evaluate(evaluator, workers: int, out=print) -> None:
     """``evaluator.evaluate()``, in ``workers`` processes when that can help."""
     params = evaluator.params
     img_ids = list(np.unique(params.imgIds))
-    if workers <= 1 or len(img_ids) < 2 or not processes.fork_is_safe():  # helpers share the evaluator
+    if len(img_ids) < 2:
         with route_prints(out):
             evaluator.evaluate()
         return
+    parallel = workers > 1 and processes.fork_is_safe()  # helpers share the evaluator
     global _shared
     began = time.time()
     out("Running per image evaluation...")
@@ -51,11 +64,15 @@ def evaluate(evaluator, workers: int, out=print) -> None:
     if params.useCats:
         params.catIds = list(np.unique(params.catIds))
     params.maxDets = sorted(params.maxDets)
-    size = -(-len(img_ids) // (workers * TASKS_PER_WORKER))
+    size = -(-len(img_ids) // (workers * TASKS_PER_WORKER if parallel else TASKS_IN_PROCESS))
     tasks = [img_ids[i:i + size] for i in range(0, len(img_ids), size)]
     _shared = evaluator
-    try:  # fork_is_safe() held above, so the helpers are forked and inherit _shared
-        parts = processes.map_in_order(_evaluate_images, tasks, workers)
+    parts = []
+    try:  # fork_is_safe() held above, so any helpers are forked and inherit _shared
+        with progress.bar("COCO eval", len(img_ids), " images") as shown:
+            for task, part in zip(tasks, _evaluated(tasks, workers if parallel else 1)):
+                parts.append(part)
+                shown.update(len(task))
     finally:
         _shared = None
     blocks = (len(params.catIds) if params.useCats else 1) * len(params.areaRng)

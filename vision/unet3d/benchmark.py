@@ -22,6 +22,7 @@ BENCHMARK = Benchmark(
     metric="vision.unet3d.metric:score",
     accuracy_command="vision.unet3d.accuracy:main",
     demo="vision.unet3d.demo:build",
+    diff="vision.unet3d.diff:compare_outputs",
     targets={
         "3d-unet-99": (Target("DICE", 0.86170, 0.99),),
         "3d-unet-99.9": (Target("DICE", 0.86170, 0.999),),

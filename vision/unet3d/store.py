@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from harness import pool as processes
+from harness import progress
 
 from . import safe_pickle
 from .cases import COPIES
@@ -92,11 +93,11 @@ def build(raw_dir: Path, out_dir: Path, cases, roi: int, workers: int) -> list[s
     jobs = [(str(raw_dir), str(out_dir), c, roi) for c in todo]
     workers = max(1, min(workers, MAX_WORKERS, len(jobs)))
     if workers == 1:
-        for job in jobs:
+        for job in progress.track(jobs, "preprocessing", unit=" cases"):
             _build_case(job)
     else:
         with processes.executor(workers, initializer=_init_worker) as pool:
-            list(pool.map(_build_case, jobs))
+            list(progress.track(pool.map(_build_case, jobs), "preprocessing", len(jobs), " cases"))
     return todo
 
 
