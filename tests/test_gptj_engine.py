@@ -45,6 +45,9 @@ def test_offline_batches_are_cut_from_all_loaded_prompts_sorted_by_length():
     assert [o.tolist() for o in batches.outputs([2, 3])] == [[1], [8]]
     assert calls[2:] == [[2, 1]]  # 3 was ready from the first call
     assert [o.tolist() for o in batches.outputs([4, 5])] == [[2], [7]] and len(calls) == 3
+    # performance mode: one query may repeat a sample, and a later query may ask for it again
+    assert [o.tolist() for o in batches.outputs([1, 1, 0])] == [[9], [9], [3]]
+    assert [o.tolist() for o in batches.outputs([1])] == [[9]]
 
 
 def test_device_auto_loads_on_the_cpu_here(tmp_path):
