@@ -13,8 +13,9 @@ VENV := .venv/bin/python
 LOG_TARGETS := $(addprefix log_,$(BENCHMARKS))
 PUBLISH_TARGETS := $(addprefix publish_log_,$(BENCHMARKS))
 DATA_PUSH_TARGETS := $(addprefix data_push_,$(BENCHMARKS))
+COMPLIANCE_TARGETS := $(addprefix compliance_,$(BENCHMARKS))
 
-.PHONY: help all list summary report demo test bench venv log_all $(BENCHMARKS) $(OTHER_NAMES) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS)
+.PHONY: help all list summary report demo test bench venv log_all $(BENCHMARKS) $(OTHER_NAMES) $(LOG_TARGETS) $(PUBLISH_TARGETS) $(DATA_PUSH_TARGETS) $(COMPLIANCE_TARGETS)
 
 help:
 	@echo "usage: make <target> [SCENARIO=..] [N_COUNT=..] [DATA_TYPE=..] [DEVICE=..] [MODE=..]"
@@ -30,6 +31,8 @@ help:
 	@echo "  make log_<name>   pull its verified log from the DVC remote mlperf-data (make log_all: every one)"
 	@echo "  make publish_log_<name> RUN=<run dir> [FORCE=1]   publish a passing run as the verified log"
 	@echo "  make data_push_<name>   seed the DVC remote with verified artifacts (then DATA_SOURCE=dvc)"
+	@echo "  make compliance_<name> TEST=TEST01|TEST04|TEST05|TEST06 (or COMPLIANCE=all) [DEMO=1]"
+	@echo "                    v4.1 compliance tests: runs, upstream's checks, verify_*.txt, PASS/FAIL"
 	@echo "  make submission SYSTEM=.. SUBMITTER=.. [DIVISION=closed|open] [RUNS=..] [DEMO=1] [SUBMISSION_CHECKER=..]"
 	@echo "                    export runs into the v4.1 submission tree (OUT, default submission/)"
 
@@ -50,6 +53,9 @@ $(PUBLISH_TARGETS): publish_log_%:
 
 $(DATA_PUSH_TARGETS): data_push_%:
 	bash scripts/dvc.sh data-push $*
+
+$(COMPLIANCE_TARGETS): compliance_%:
+	bash scripts/build_env.sh $* && bash scripts/compliance.sh $*
 
 list summary:
 	PYTHONPATH=. $(PYTHON) -m harness $@

@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import command_settings, gpus
 from . import config as run_config
 from . import registry
 from .declaration import load_object
@@ -36,7 +37,9 @@ def cmd_run(args) -> int:
     from .run import evaluate
 
     bench = registry.get(args.benchmark)
-    return evaluate(bench, run_config.resolve(bench, _flags(args)), args.run_dir_file)
+    if args.loadgen_conf and not Path(args.loadgen_conf).is_file():
+        raise UsageError(f"--loadgen-conf {args.loadgen_conf!r} is not a file: give a LoadGen user.conf")
+    return evaluate(bench, run_config.resolve(bench, _flags(args)), args.run_dir_file, args.loadgen_conf)
 
 
 def cmd_check(args) -> int:
@@ -44,7 +47,14 @@ def cmd_check(args) -> int:
     they look for the benchmark's environment, so a bad value is named first."""
     bench = registry.get(args.benchmark)
     run_config.resolve(bench, _flags(args))
-    run_config.gpus()
+    gpus.gpus()
+    return 0
+
+
+def cmd_gpus(args) -> int:
+    """GPUS as scripts/shards.sh reads it: one line per shard, its CUDA_VISIBLE_DEVICES or cpu."""
+    for group in gpus.gpus():
+        print(group)
     return 0
 
 
@@ -113,8 +123,10 @@ def cmd_env(args) -> int:
         return 0
     if not args.benchmark:
         raise UsageError("name a benchmark (python -m harness env resnet) or give --requirements")
-    bench = registry.get(args.benchmark)
-    path = envs.env_root(env) / bench.id
+    bench = registry.get(args.benchmark)  # an option value may choose other requirements (ENGINE=vllm)
+    requirements, suffix = envs.requirements_for(registry.ROOT / bench.requirements,
+                                                 run_config.benchmark_options(bench, env))
+    path = envs.env_root(env) / f"{bench.id}{suffix}"
     if args.python_path:
         python = Path(sys.executable) if envs.manager_of(env) == "none" else envs.python_in(path)
         if not python.exists():
@@ -122,7 +134,7 @@ def cmd_env(args) -> int:
                                f"`bash scripts/build_{bench.make_name}_env.sh` (or `make {bench.make_name}`).")
         print(python)
         return 0
-    envs.ensure(registry.ROOT / bench.requirements, path, env)
+    envs.ensure(requirements, path, env)
     return 0
 
 
@@ -164,7 +176,7 @@ def cmd_dvc(args) -> int:
     if args.action == "log-pull":
         dvc.pull_log(bench)
     elif args.action == "publish":
-        run_dir, force = run_config.publish_settings({"run": args.run, "force": args.force})
+        run_dir, force = command_settings.publish_settings({"run": args.run, "force": args.force})
         if not run_dir or not Path(run_dir).is_dir():
             raise UsageError(f"RUN={run_dir!r} is not a run directory: give the run to publish, e.g. "
                              f"make publish_log_{bench.make_name} RUN=logs/{bench.make_name}/Offline/float32/<run>")
@@ -188,8 +200,8 @@ def cmd_merge(args) -> int:
 def cmd_submission(args) -> int:
     from .submission.export import export
 
-    flags = {key: getattr(args, key) for key in run_config.SUBMISSION_FLAGS}
-    return export(run_config.submission_settings(flags))
+    flags = {key: getattr(args, key) for key in command_settings.SUBMISSION_FLAGS}
+    return export(command_settings.submission_settings(flags))
 
 
 def cmd_diff(args) -> int:
@@ -210,7 +222,7 @@ def cmd_diff(args) -> int:
 def cmd_summary(args) -> int:
     from .summary import render
 
-    output, demos = run_config.summary_settings()
+    output, demos = command_settings.summary_settings()
     text, note = render(run_config.paths()[1], output, demos)
     print(text)
     if note:
@@ -222,8 +234,8 @@ def cmd_report(args) -> int:
     from .report import generate
 
     log_dir = run_config.paths()[1]
-    _, demos = run_config.summary_settings()
-    diff = run_config.diff_runs(args.diff, log_dir)
+    _, demos = command_settings.summary_settings()
+    diff = command_settings.diff_runs(args.diff, log_dir)
     out = args.out or str(Path(log_dir) / "report.html")
     if Path(out).is_dir():
         raise UsageError(f"--out {out!r} is not valid: it is a directory; give the HTML file to write")
@@ -244,6 +256,8 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("benchmark")
         _add_run_flags(p)
         p.add_argument("--run-dir-file", help="write the run directory's path to this file once created")
+        p.add_argument("--loadgen-conf", help="LoadGen settings appended last to the run's user.conf "
+                                              "(FIND_PEAK's probes; SYSTEM is the place for a system's own)")
         p.set_defaults(func=func)
     p = sub.add_parser("accuracy", help="score an accuracy log with the upstream script's flags",
                        add_help=False)
@@ -262,7 +276,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     p.set_defaults(func=cmd_merge)
     p = sub.add_parser("submission", help="export runs into the MLPerf Inference v4.1 submission tree")
-    for key, variable in run_config.SUBMISSION_FLAGS.items():
+    for key, variable in command_settings.SUBMISSION_FLAGS.items():
         if key == "demo":
             p.add_argument("--demo", action="store_true", help="as DEMO=1: a dry run that may hold demo runs")
         else:
@@ -290,6 +304,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
                              ("tools-python", cmd_tools_python, "the python of the DVC tools environment"),
+                             ("gpus", cmd_gpus, "GPUS, one line per shard: its GPU indices or cpu"),
                              ("summary", cmd_summary, "latest result per benchmark")):
         sub.add_parser(name, help=text).set_defaults(func=func)
     return top

@@ -40,7 +40,10 @@ SETTINGS = {
     "shards": "SHARDS",
     "shard": "SHARD",
     "threads": "THREADS",
+    "system": "SYSTEM",
+    "find_peak": "FIND_PEAK",
 }
+SYSTEMS_DIR = ROOT / "loadgen" / "systems"  # one folder per system: its LoadGen user.conf
 DATA_SOURCES = ("upstream", "dvc")
 
 
@@ -65,6 +68,9 @@ class RunConfig:
     shard: int = 0
     threads: int = 0  # torch intra-op threads of the run process; 0 = torch's default
     options: dict = field(default_factory=dict)  # the benchmark's own settings, by variable name
+    system: str | None = None  # loadgen/systems/<system>/user.conf; None: the shared placeholder loadgen/user.conf
+    find_peak: bool = False  # search the highest VALID target_qps (harness/find_peak.py)
+    compliance_run: str = ""  # part of a compliance test: reference | TEST01..TEST06 (harness/compliance)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -185,9 +191,32 @@ def resolve(bench: Benchmark, flags: dict | None = None, env: dict | None = None
     raw, name = get("threads")
     threads = 0 if raw is None else _int(name, raw, 0, 1024)
 
+    system = _system(get("system"))
+    find_peak = _flag(get("find_peak"), False, "use 1 (search the highest VALID target_qps) or 0")
+    raw, name = get("find_peak")
+    if find_peak and (mode != "performance" or scenario not in ("Offline", "Server") or shards > 1):
+        raise _bad(name, raw, f"FIND_PEAK searches target_qps of one performance run: it needs MODE=performance, "
+                              f"SCENARIO=Offline or Server and no SHARDS (here MODE={mode}, SCENARIO={scenario}, "
+                              f"SHARDS={shards})")
+
     return RunConfig(bench.id, scenario, n_count, data_type, device, mode, backend, batch_size,
                      data_dir, log_dir, offline, manifest, workers, data_source, resume, shards, shard,
-                     threads, benchmark_options(bench, env))
+                     threads, benchmark_options(bench, env), system=system, find_peak=find_peak,
+                     compliance_run=_compliance_run(bench, env))
+
+
+def _system(source: tuple[str | None, str]) -> str | None:
+    """SYSTEM: a folder of loadgen/systems/ holding user.conf (that system's LoadGen settings)."""
+    raw, name = source
+    if raw is None:
+        return None
+    there = sorted(p.parent.name for p in SYSTEMS_DIR.glob("*/user.conf"))
+    if not SAFE_NAME.fullmatch(raw.strip()) or not (SYSTEMS_DIR / raw.strip() / "user.conf").is_file():
+        raise _bad(name, raw, f"name a folder of {SYSTEMS_DIR} that holds user.conf (there: "
+                              f"{', '.join(there) or 'none'}); leave it unset for the shared placeholder "
+                              "loadgen/user.conf")
+    return raw.strip()
+
 
 
 def paths(env: dict | None = None) -> tuple[str, str]:
@@ -196,132 +225,7 @@ def paths(env: dict | None = None) -> tuple[str, str]:
     return _data_dir(_source("data_dir", {}, env)), _log_dir(_source("log_dir", {}, env))
 
 
-SUMMARY_FORMATS = ("text", "csv", "json")
-
-
-def summary_settings(env: dict | None = None) -> tuple[str, bool]:
-    """``(FORMAT, DEMO)`` of ``make summary`` and ``make report``: text, csv or json, and whether
-    demo runs are shown (hidden unless asked for: their numbers are no results)."""
-    env = dict(os.environ) if env is None else env
-    raw = env.get("FORMAT", "")
-    output = raw.strip().lower() or "text"
-    if output not in SUMMARY_FORMATS:
-        raise _bad("FORMAT", raw, "use text, csv or json")
-    demos = _flag((env.get("DEMO") or None, "DEMO"), False, "use 1 (show demo runs too) or 0 (hide them)")
-    return output, demos
-
-
-def diff_runs(flag: str | None, log_dir: str, env: dict | None = None) -> tuple[str, str] | None:
-    """DIFF=A,B (or ``--diff A,B``) of ``make report``: two run directories, each a path or a run id
-    as ``make summary`` shows it (found under LOG_DIR); None when unset."""
-    env = dict(os.environ) if env is None else env
-    raw, name = (flag, "--diff") if flag is not None else (env.get("DIFF", ""), "DIFF")
-    if not raw.strip():
-        return None
-    parts = [part.strip() for part in raw.split(",")]
-    if len(parts) != 2 or not all(parts):
-        raise _bad(name, raw, "give two runs separated by a comma, A,B: run directories or run ids")
-    found = []
-    for part in parts:
-        path = Path(part).expanduser()
-        if not path.is_dir() and "/" not in part:  # a run id: <stamp>-<id> under LOG_DIR
-            matches = sorted(Path(log_dir).glob(f"*/*/*/{part}"))
-            path = matches[0] if len(matches) == 1 else path
-        if not (path / "result.json").is_file():
-            raise _bad(name, raw, f"{part} is neither a run directory (one holding result.json) nor the id "
-                                  f"of one run under {log_dir}")
-        found.append(str(path.resolve()))
-    return found[0], found[1]
-
-
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # a folder and file name in a submission tree
-SUBMISSION_FLAGS = {"system": "SYSTEM", "submitter": "SUBMITTER", "division": "DIVISION", "runs": "RUNS",
-                    "demo": "DEMO", "checker": "SUBMISSION_CHECKER", "out": "OUT"}
-
-
-@dataclass(frozen=True)
-class SubmissionSettings:
-    system: str
-    submitter: str
-    division: str  # closed | open
-    runs: tuple[str, ...]  # run directories; () = the newest eligible runs under log_dir
-    demo: bool  # a dry run, which may hold demo runs and runs that did not pass
-    checker: str | None  # an mlcommons/inference checkout whose submission checker runs on the tree
-    out: str
-    log_dir: str
-    env_dir: str  # the benchmark environments (one of them holds the LoadGen wheel the runs used)
-
-
-def submission_settings(flags: dict | None = None, env: dict | None = None) -> SubmissionSettings:
-    """SYSTEM, SUBMITTER, DIVISION, RUNS, DEMO, SUBMISSION_CHECKER and OUT of ``make submission``;
-    a flag (``--system``, ..., ``--checker``) beats its variable."""
-    from .envs import env_root
-
-    flags, env = flags or {}, dict(os.environ) if env is None else env
-
-    def get(key):
-        if flags.get(key) not in (None, False):
-            return str(flags[key]), "--" + key
-        return env.get(SUBMISSION_FLAGS[key], ""), SUBMISSION_FLAGS[key]
-
-    names = {}
-    for key in ("system", "submitter"):
-        raw, name = get(key)
-        allowed = ("it names folders and files of the tree: 1 to 64 letters, digits, '.', '_' or '-', starting "
-                   "with a letter or a digit")
-        if not raw:
-            raise UsageError(f"{name} is not set: {allowed} (make submission SYSTEM=my-server SUBMITTER=my-org).")
-        if not SAFE_NAME.fullmatch(raw):
-            raise _bad(name, raw, allowed)
-        names[key] = raw
-    raw, name = get("division")
-    division = raw.strip().lower() or "closed"
-    if division not in ("closed", "open"):
-        raise _bad(name, raw, "use closed or open")
-    log_dir = paths(env)[1]
-    raw, name = get("runs")
-    runs = tuple(_submission_run(name, raw, part.strip(), log_dir) for part in raw.split(",")) if raw.strip() else ()
-    raw, name = get("demo")
-    demo = _flag((raw or None, name), False, "use 1 (a dry run: demo runs and runs that did not pass too) or 0")
-    raw, name = get("checker")
-    checker = Path(raw).expanduser().resolve() if raw.strip() else None
-    if checker and not (checker / "tools" / "submission" / "submission_checker.py").is_file():
-        raise _bad(name, raw, "give a checkout of mlcommons/inference at v4.1, the folder that holds "
-                              "tools/submission/submission_checker.py")
-    raw, name = get("out")
-    out = Path(raw).expanduser().resolve() if raw.strip() else ROOT / "submission"
-    existing = next(p for p in (out, *out.parents) if p.exists())
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise _bad(name, raw or str(out), f"the tree is written there, but {existing} is not a writable directory")
-    if (out / division / names["submitter"]).exists():
-        raise _bad(name, raw or str(out), f"it already holds {division}/{names['submitter']} from an earlier export: "
-                                          "move that away (keep the systems JSON you filled in) or give another OUT")
-    return SubmissionSettings(names["system"], names["submitter"], division, runs, demo,
-                              str(checker) if checker else None, str(out), log_dir, str(env_root(env)))
-
-
-def _submission_run(name: str, raw: str, part: str, log_dir: str) -> str:
-    """One entry of RUNS: a run directory, or the id (<stamp>-<id>) of one run under LOG_DIR."""
-    path = Path(part).expanduser()
-    if not path.is_dir() and "/" not in part:
-        matches = sorted(Path(log_dir).glob(f"*/*/*/{part}"))
-        path = matches[0] if len(matches) == 1 else path
-    if not part or not (path / "result.json").is_file():
-        raise _bad(name, raw, f"{part!r} is neither a run directory (one holding result.json) nor the id of one "
-                              f"run under {log_dir}")
-    return str(path.resolve())
-
-
-def publish_settings(flags: dict, env: dict | None = None) -> tuple[str, bool]:
-    """``(RUN, FORCE)`` of ``make publish_log_<name>``: the run directory to publish, and whether a
-    run that did not pass may be published (never one that fails its integrity checks)."""
-    env = dict(os.environ) if env is None else env
-    run = flags.get("run") or env.get("RUN", "")
-    force = _flag((None if not env.get("FORCE") else env["FORCE"], "FORCE"), False,
-                  "use 1 (publish a run that did not pass) or 0")
-    return run, bool(flags.get("force")) or force
-
-
 def benchmark_options(bench: Benchmark, env: dict) -> dict:
     """``{variable: parsed value}`` of the benchmark's own settings (see declaration.Option)."""
     values = {}
@@ -373,15 +277,18 @@ def _log_dir(source: tuple[str | None, str]) -> str:
     return str(path)
 
 
-def gpus(env: dict | None = None) -> list[str]:
-    """GPUS=0,1,cpu: one shard per entry (a GPU index, or cpu), run in parallel by scripts/shards.sh;
-    [] when unset."""
-    env = dict(os.environ) if env is None else env
-    raw = env.get("GPUS", "").strip()
-    if not raw:
-        return []
-    entries = [e.strip().lower() for e in raw.split(",")]
-    indices = [e for e in entries if e != "cpu"]
-    if any(not re.fullmatch(r"[0-9]+", e) for e in indices) or len(set(indices)) != len(indices):
-        raise _bad("GPUS", raw, "list one device per shard: GPU indices (each once) or cpu, e.g. 0,1,2,3 or cpu,cpu")
-    return entries
+def _compliance_run(bench: Benchmark, env: dict) -> str:
+    """COMPLIANCE_RUN, set by the compliance driver on each run it starts (never by hand): ``reference``
+    or the test whose audit.config the run loads; "" for every other run."""
+    raw = env.get("COMPLIANCE_RUN", "").strip()
+    allowed = ("reference", *_required_tests(bench))
+    if raw and raw not in allowed:
+        raise _bad("COMPLIANCE_RUN", raw, f"the compliance driver sets it to {'|'.join(allowed)}; "
+                                          f"run compliance tests with make compliance_{bench.make_name} TEST=...")
+    return raw
+
+
+def _required_tests(bench: Benchmark) -> tuple[str, ...]:
+    from .compliance import required
+
+    return required(bench.loadgen_model)

@@ -87,6 +87,11 @@ class Backend(ABC):
     without forking the harness."""
 
     notes: tuple[str, ...] = ()  # what the backend changed (e.g. a data type): printed with the verdict, saved
+    # Set by the runner around each ``predict`` when LoadGen wants first tokens (LLMs outside
+    # Offline), else None: ``on_first_token(position, tokens)`` reports the first token of
+    # ``indices[position]`` the moment it exists (time to first token). Rows not reported this way
+    # are reported at completion, as for a backend that ignores it.
+    on_first_token = None
 
     def __init__(self, dataset: Dataset, run: Run):
         self.dataset, self.run = dataset, run

@@ -119,6 +119,7 @@ class Benchmark:
     log_name: str = ""  # the seed's folder under logs/internal/, where it differs from the make name
     options: tuple[Option, ...] = ()
     max_response_bytes: int | None = None  # the largest answer a response can be; a log with more is refused
+    gpu_sized: bool = False  # days on a CPU: DEVICE=auto that finds torch without CUDA stops (DEVICE=cpu runs)
     requirements: str = ""  # set by the registry: requirements.txt in the benchmark's folder
     notes: tuple[str, ...] = field(default_factory=tuple)
 

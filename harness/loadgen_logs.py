@@ -38,7 +38,30 @@ def summarize(path) -> dict:
     values, errors = read_detail(path)
     keep = ("loadgen_version", "effective_scenario", "effective_test_mode", "effective_qsl_rng_seed",
             "effective_performance_sample_count", "effective_min_duration_ms",
-            "effective_min_query_count", *PERFORMANCE_KEYS)
+            "effective_min_query_count", *PERFORMANCE_KEYS, *VALIDITY_KEYS)
     out = {k: values[k] for k in keep if k in values}
     out["errors"] = errors
     return out
+
+
+# Why LoadGen called a performance run INVALID: each check it logs, as its summary names it, and
+# its own advice (the summary's "Recommendations", the detail log's result_invalid_reason).
+VALIDITY_CHECKS = {"result_min_duration_met": "min duration not met",
+                   "result_min_queries_met": "min queries not met",
+                   "result_perf_constraints_met": "performance constraints (latency) not met",
+                   "early_stopping_met": "early stopping not satisfied"}
+VALIDITY_KEYS = (*VALIDITY_CHECKS, "result_invalid_reason", "early_stopping_result", "result_query_count",
+                 "result_overlatency_query_count", "effective_target_qps", "effective_target_latency_ns")
+
+
+def invalid_reasons(summary: dict) -> list[str]:
+    """The checks a performance run failed, in LoadGen's words ([] for a VALID run)."""
+    return [text for key, text in VALIDITY_CHECKS.items() if summary.get(key) is False]
+
+
+def recommendations(summary: dict) -> list[str]:
+    """LoadGen's advice on an INVALID run: the invalid reason, and the early-stopping verdict when it failed."""
+    advice = [str(summary.get("result_invalid_reason") or "").strip()]
+    if summary.get("early_stopping_met") is False:
+        advice.append(" ".join(str(summary.get("early_stopping_result") or "").split()))
+    return [a for a in advice if a]

@@ -37,13 +37,26 @@ def package_versions(names) -> dict[str, str]:
     return versions
 
 
-def describe(requirements: Path) -> dict:
-    """Revision, interpreter, platform and the installed version of every package the benchmark pins."""
+def engine_of(bench, config) -> str:
+    """What generated the outputs: the ENGINE setting where the benchmark has one, else the backend
+    class (the declared one for BACKEND=reference)."""
+    engine = (getattr(config, "options", None) or {}).get("ENGINE")
+    if engine:
+        return str(engine)
+    return bench.backend if config.backend == "reference" else config.backend
+
+
+def describe(requirements: Path, engine: str | None = None) -> dict:
+    """Revision, interpreter, platform, the installed version of every package the benchmark pins,
+    the GPUs (model, count, driver, CUDA, cuDNN; null on a CPU machine) and the engine."""
     from .envs import requirement_pins
+    from .gpu_info import device_facts
 
     return {
         "harness": git_revision(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": package_versions([*CORE_PACKAGES, *requirement_pins(requirements)]),
+        "device": device_facts(),
+        "engine": engine,
     }

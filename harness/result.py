@@ -41,13 +41,16 @@ class RunResult:
     targets: list | None = None
     notes: list[str] | None = None
     error: str | None = None
+    pairing: dict | None = None  # {"system", "key"}: an accuracy and a performance run of one configuration
+    find_peak: dict | None = None  # FIND_PEAK: "probe" (a short search run) or "confirm" (with every probe)
 
     @classmethod
     def start(cls, bench, config, run_dir: Path, artifacts: dict, demo: bool, demo_note: str | None,
               **extra) -> RunResult:
         """The header every run and merge begins with."""
         return cls(benchmark=bench.id, name=bench.make_name, run_dir=str(run_dir), config=config.as_dict(),
-                   artifacts=artifacts, provenance=provenance.describe(ROOT / bench.requirements),
+                   artifacts=artifacts, provenance=provenance.describe(ROOT / bench.requirements,
+                                                                           provenance.engine_of(bench, config)),
                    demo=demo, demo_note=demo_note if demo else None, **extra)
 
     def as_dict(self) -> dict:
@@ -55,6 +58,20 @@ class RunResult:
 
     def write(self, path: Path) -> None:
         rundir.write_json(path, self.as_dict())
+
+
+def pairing_of(config, artifacts: dict) -> dict:
+    """What an accuracy run and a performance run of one configuration share: the system, and a key
+    over the benchmark, scenario, data type, backend, device type, benchmark options and the
+    artifacts by content (not the mode, sample count, batch size or device index)."""
+    import hashlib
+    import json
+
+    fields = {"benchmark": config.benchmark, "scenario": config.scenario, "data_type": config.data_type,
+              "backend": config.backend, "device": config.device.split(":")[0], "system": config.system,
+              "options": config.options, "artifacts": {n: a.get("digests") for n, a in sorted(artifacts.items())}}
+    key = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return {"system": config.system, "key": key}
 
 
 def artifact_record(resolved: dict) -> dict:

@@ -9,22 +9,25 @@ from pathlib import Path
 
 from . import artifacts, loadgen_logs, registry, rundir, runner, shards, store, torch_device, verdict
 from .codecs import Responses
+from .compliance import audit as compliance_audit
 from .config import RunConfig
 from .contract import Backend, Dataset, Run
 from .declaration import load_object
 from .errors import HarnessError, MissingArtifactError, UsageError
 from .registry import ROOT
-from .result import RunResult, artifact_record
+from .result import RunResult, artifact_record, pairing_of
 from .score import Score
 
 LOADGEN_DIR = ROOT / "loadgen"
 
 
-def write_user_conf(path: Path, partial: bool) -> list[str]:
-    """The run's own user.conf: ours, plus the short-run settings for a partial run. Saved with the run."""
-    parts = [LOADGEN_DIR / "user.conf"] + ([LOADGEN_DIR / "short_run.conf"] if partial else [])
-    path.write_text("".join(p.read_text() for p in parts))
-    return [p.name for p in parts]
+def write_user_conf(path: Path, partial: bool, system: str | None = None, extra: str | None = None) -> list[str]:
+    """The run's own user.conf: SYSTEM's (or the shared placeholder), plus the short-run settings for a
+    partial run, plus ``extra`` (FIND_PEAK's probe settings) last, so that it wins. Saved with the run."""
+    own = LOADGEN_DIR / "systems" / system / "user.conf" if system else LOADGEN_DIR / "user.conf"
+    parts = [own] + ([LOADGEN_DIR / "short_run.conf"] if partial else []) + ([Path(extra)] if extra else [])
+    path.write_text("".join(p.read_text().rstrip("\n") + "\n" for p in parts))
+    return [str(p.relative_to(LOADGEN_DIR)) if p.is_relative_to(LOADGEN_DIR) else p.name for p in parts]
 
 
 def backend_class(bench, backend: str) -> type[Backend]:
@@ -58,13 +61,18 @@ def score_log(run: Run, dataset: Dataset, log: Path) -> Score:
     return load_object(run.benchmark.metric)(responses, dataset, run)
 
 
-def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
-    """Run ``bench`` as ``config`` says; returns the exit code (0 only on PASS, or a finished demo)."""
+def evaluate(bench, config: RunConfig, run_dir_file: str | None = None, loadgen_conf: str | None = None) -> int:
+    """Run ``bench`` as ``config`` says; returns the exit code (0 only on PASS, or a finished demo).
+    ``loadgen_conf``: LoadGen settings appended to the run's user.conf (FIND_PEAK's probes)."""
+    if config.find_peak:  # a driver of several runs, each in its own process (one LoadGen test per process)
+        from .find_peak import search
+
+        return search(bench, config, run_dir_file)
     header = f"== {bench.make_name}: resolved configuration\n{config.describe()}\n"
     print(header, end="")
     backend_class(bench, config.backend)  # a bad BACKEND stops before any download or run directory
-    if config.device.startswith("cuda"):
-        torch_device.resolve_device(config.device)  # and so does a GPU that is not there
+    if config.device != "cpu":  # and so do a GPU that is not there, and DEVICE=auto missing one
+        torch_device.check_device(config.device, bench.gpu_sized, bench.make_name)
     manifest = artifacts.load_manifest(config.manifest)
     resolved = artifacts.resolve_all(bench, config.data_dir, config.offline, manifest, config.data_source)
     demo = bool(manifest.get("demo"))
@@ -74,6 +82,7 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
         Path(run_dir_file).write_text(f"{run_dir}\n")
     run = Run(bench, config, resolved, range(start, stop), run_dir, demo)
     result = RunResult.start(bench, config, run_dir, artifact_record(resolved), demo, manifest.get("note"))
+    result.pairing = pairing_of(config, result.artifacts)
     if config.shards > 1:
         result.shard = {"index": config.shard, "count": config.shards, "start": start, "stop": stop}
     began = time.monotonic()
@@ -81,7 +90,7 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None) -> int:
     with rundir.console_log(run_dir / "console.log"):
         print(f"== run directory: {run_dir}")
         try:
-            return _execute(run, result)
+            return _execute(run, result, loadgen_conf)
         except BaseException as exc:
             _failed(result, exc)
             raise
@@ -101,9 +110,9 @@ def _failed(result: RunResult, exc: BaseException) -> None:
     print(f"== {result.name} FAILED: {result.error}")
 
 
-def _execute(run: Run, result: RunResult) -> int:
+def _execute(run: Run, result: RunResult, loadgen_conf: str | None = None) -> int:
     bench, config = run.benchmark, run.config
-    conf_parts = write_user_conf(run.run_dir / "user.conf", run.partial)
+    conf_parts = write_user_conf(run.run_dir / "user.conf", run.partial, config.system, loadgen_conf)
     torch_device.apply_threads(config.threads)
     dataset = open_dataset(run)
     print(f"== preparing {run.count} of {bench.total_count} samples")
@@ -118,10 +127,11 @@ def _execute(run: Run, result: RunResult) -> int:
     result.loadgen = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
     result.samples = {"asked": run.count, "dataset_total": bench.total_count, "issued": stats.issued,
                       "partial": config.n_count < bench.total_count}
-    if summary["errors"]:
-        raise HarnessError(f"LoadGen logged {len(summary['errors'])} error(s): {summary['errors'][0]}")
+    errors = compliance_audit.unexpected(run, summary["errors"])
+    if errors:
+        raise HarnessError(f"LoadGen logged {len(errors)} error(s): {errors[0]}")
     if config.mode == "performance":
-        return _performance_verdict(summary, result)
+        return _performance_verdict(run, summary, result)
     log = run.run_dir / "mlperf_log_accuracy.json"
     if run.indices.start:  # LoadGen counted this shard from 0; score it with the dataset's indices
         log = run.run_dir / "accuracy_global.json"
@@ -161,7 +171,7 @@ def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult
         loadgen_model=run.benchmark.loadgen_model, scenario=config.scenario, mode=config.mode,
         sample_count=run.count, performance_count=run.benchmark.performance_count,
         batch_size=config.batch_size, outdir=run.run_dir, user_conf=run.run_dir / "user.conf",
-        report_tokens=run.benchmark.report_tokens)
+        report_tokens=run.benchmark.report_tokens, **compliance_audit.prepare(run))
     print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
     try:
         stats = runner.run(qsl, sut, load_object(run.benchmark.codec), settings)
@@ -186,6 +196,7 @@ def merge(run_dirs: list[Path]) -> int:
     run = Run(bench, config, resolved, range(config.n_count), run_dir, demo)
     result = RunResult.start(bench, config, run_dir, first.get("artifacts", {}), demo, first.get("demo_note"),
                              merged_from=[str(Path(d).resolve()) for d in run_dirs])
+    result.pairing = pairing_of(config, result.artifacts)  # as each shard's: the merged run pairs like a run
     result.samples = {"asked": config.n_count, "dataset_total": bench.total_count, "issued": len(entries),
                       "partial": config.n_count < bench.total_count}
     try:
@@ -227,13 +238,29 @@ def _resuming(run: Run, backend: Backend, result: RunResult) -> store.ResumingBa
     return store.ResumingBackend(backend, samples)
 
 
-def _performance_verdict(summary: dict, result: RunResult) -> int:
+def _performance_verdict(run: Run, summary: dict, result: RunResult) -> int:
+    """LoadGen's validity decides: INVALID exits 1 with LoadGen's reasons and what to change, except
+    a demo or partial run on the shared placeholder user.conf (a pipeline check: INVALID expected)."""
+    from . import perf_advice
+
     result.status, result.verdict = "completed", "NOT JUDGED"
-    shown = {k: v for k, v in summary.items() if k.startswith("result_") or k.startswith("early_")}
-    for key, value in shown.items():
-        print(f"  {key}: {value}")
-    print("== performance run finished; accuracy is judged only in MODE=accuracy")
-    return 0
+    for key in perf_advice.SHOWN:
+        if key in summary:
+            print(f"  {key}: {summary[key]}")
+    if summary.get("result_validity") == "VALID":
+        print("== performance run finished: VALID; accuracy is judged only in MODE=accuracy")
+        return 0
+    advice = perf_advice.advice(run.config, summary, result.loadgen["user_conf"][0])
+    result.notes = advice
+    for line in advice:
+        print(f"  {line}")
+    if perf_advice.placeholder_check(run.config, run.partial or result.demo):
+        print("== performance run finished: INVALID, expected with the placeholder loadgen/user.conf on a short "
+              "check (exit 0); set SYSTEM=<name> (loadgen/systems/<name>/user.conf) for a run that must be VALID")
+        return 0
+    result.verdict = "FAIL"
+    print(f"== {run.benchmark.make_name} performance run INVALID ({run.run_dir})")
+    return 1
 
 
 def _accuracy_verdict(run: Run, score: Score, result: RunResult, notes: list[str]) -> int:

@@ -40,6 +40,8 @@ class RunnerSettings:
     outdir: Path
     user_conf: Path
     report_tokens: bool = False  # LLMs: n_tokens on every response, first token before completion
+    audit_config: Path | None = None  # a compliance test's audit.config (in the run directory)
+    audit_test: str = ""  # its test (TEST01..TEST06): the keys LoadGen 4.1.30 ignores there are set here
 
 
 @dataclass
@@ -194,6 +196,10 @@ class _Worker:
         if self.stop_requested.is_set():  # interrupted: LoadGen still needs every completion to return
             self._send(ids, np.zeros(0, np.uint8), 0, None)
             return
+        reported: set[int] = set()  # positions whose first token the backend reported while generating
+        streams = self.settings.report_tokens and self.settings.scenario != "Offline"
+        if streams:
+            self.backend.on_first_token = lambda position, tokens: self._first_token(ids, position, tokens, reported)
         try:
             outputs = self.backend.predict(indices)
             if len(outputs) != len(ids):
@@ -202,12 +208,24 @@ class _Worker:
         except Exception:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
             self.stats.errors.append(traceback.format_exc())
             outputs, buffer, sizes = None, np.zeros(0, np.uint8), 0
-        tokens = self._send(ids, buffer, sizes, outputs)
+        finally:
+            if streams:
+                self.backend.on_first_token = None
+        tokens = self._send(ids, buffer, sizes, outputs, reported)
         self.stats.completed += len(ids)
         self.stats.batches += 1
         self.shown.update(len(ids), tokens)
 
-    def _send(self, ids: list[int], buffer: np.ndarray, sizes: int | list[int], outputs) -> int:
+    def _first_token(self, ids: list[int], position: int, tokens, reported: set[int]) -> None:
+        """The backend's ``on_first_token``: LoadGen copies the bytes inside FirstTokenComplete."""
+        if position in reported:
+            return
+        reported.add(position)
+        first = np.ascontiguousarray(np.asarray(tokens)[:1], dtype=self.codec.dtype)
+        self.lg.FirstTokenComplete([self.lg.QuerySampleResponse(ids[position], first.ctypes.data, first.nbytes)])
+
+    def _send(self, ids: list[int], buffer: np.ndarray, sizes: int | list[int], outputs,
+              reported: set[int] = frozenset()) -> int:
         """Complete a batch; ``buffer`` holds every payload back to back and must (and does) stay
         alive until QuerySamplesComplete returns, since LoadGen copies the bytes inside that call.
         Returns the tokens reported to LoadGen (0 unless ``report_tokens``)."""
@@ -232,7 +250,7 @@ class _Worker:
                 continue
             # LoadGen rejects fewer than 2 tokens under token latencies (an error per sample)
             n_tokens = max(int(np.size(outputs[i])), 2) if outputs is not None else 2
-            if self.settings.scenario != "Offline":  # LoadGen needs the first token before completion
+            if self.settings.scenario != "Offline" and i not in reported:  # LoadGen needs it before completion
                 first = min(size, itemsize)
                 lg.FirstTokenComplete([response(sample_id, address if first else 0, first)])
             responses.append(response(sample_id, address, size, n_tokens))
@@ -253,6 +271,10 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     outdir = Path(settings.outdir)
     outdir.mkdir(parents=True, exist_ok=True)  # LoadGen does not create it and then silently runs nothing
     ts = build_test_settings(lg, settings)
+    if settings.audit_test:
+        from .compliance.audit import apply_ignored_keys
+
+        apply_ignored_keys(ts, settings.audit_test, settings.loadgen_model, settings.scenario)
     log_output = lg.LogOutputSettings()
     log_output.outdir = str(outdir)
     log_output.copy_summary_to_stdout = False
@@ -260,8 +282,9 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     log_settings.log_output = log_output
     log_settings.enable_trace = False  # a trace costs ~270 B per sample and slows the run
     no_audit = outdir / "audit.config.absent"  # a stray audit.config in the CWD must not change the run
-    if no_audit.exists():
+    if settings.audit_config is None and no_audit.exists():
         raise RunnerError(f"{no_audit} exists; remove it (the harness passes this name to disable audits)")
+    audit = settings.audit_config or no_audit  # only a compliance run names a real one
 
     stats = RunStats()
     total = samples_to_issue(ts, settings)
@@ -272,7 +295,7 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
         qsl = lg.ConstructQSL(settings.sample_count, min(settings.performance_count, settings.sample_count),
                               dataset.load, dataset.unload)
         try:
-            lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(no_audit))
+            lg.StartTestWithLogSettings(sut, qsl, ts, log_settings, str(audit))
         finally:
             lg.DestroyQSL(qsl)
             lg.DestroyFastSUT(sut)

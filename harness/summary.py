@@ -50,8 +50,10 @@ def group_of(result: dict) -> tuple[str, str, str, str]:
     config = result.get("config") or {}
     folders = Path(result.get("run_dir", "")).parts  # <name>/<Scenario>/<data_type>/<run>
     name = result.get("name") or (folders[-4] if len(folders) >= 4 else "?")
-    return (str(name), str(config.get("scenario", "?")), str(config.get("mode", "accuracy")),
-            str(config.get("data_type", "?")))
+    mode = str(config.get("mode", "accuracy"))
+    if config.get("compliance_run"):  # a compliance run never stands for the plain run of its mode
+        mode = f"{mode} ({config['compliance_run']})"
+    return (str(name), str(config.get("scenario", "?")), mode, str(config.get("data_type", "?")))
 
 
 def newest_per_group(results, demos: bool = False) -> Latest:
@@ -107,6 +109,10 @@ def label(result: dict, target: dict) -> str:
     """The verdict as a person should read it: a slice is never a result, a demo never a claim."""
     config, samples = result.get("config") or {}, result.get("samples") or {}
     verdict = result.get("verdict") or "?"
+    if result.get("compliance"):  # the test's PASS or FAIL as upstream's verification scripts decide it
+        verdict = f"{result['compliance']['test']} {result['compliance']['verdict']}"
+        return verdict + (f" (n={config.get('n_count', '?')})" if samples.get("partial") else "") + \
+            (" (demo)" if result.get("demo") else "")
     if target:
         text = "PASS" if target.get("pass") else "FAIL"
         if verdict == "PARTIAL":  # a check on a slice, never a result
@@ -153,7 +159,7 @@ def text_rows(rows: list[dict]) -> list[tuple]:
     out = []
     for row in rows:
         ours, metric = row["value"], row["metric"]
-        if row["mode"] == "performance":  # the throughput is what a performance run is "ours"
+        if row["mode"].startswith("performance"):  # the throughput is what a performance run is "ours"
             ours, metric = row["throughput"], row["throughput_unit"]
         out.append((
             row["benchmark"], f"{row['scenario']}/{row['data_type']} n={row['n_count']}", row["mode"],

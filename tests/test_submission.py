@@ -329,3 +329,47 @@ def test_make_submission_target_runs_the_export(dry_run, tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "made" / "closed" / SUBMITTER / "systems" / f"{SYSTEM}.json").is_file()
     assert os.path.getsize(tmp_path / "made" / "README.md") > 0
+
+
+# check_compliance_dir / check_compliance_perf_dir / check_compliance_acc_dir (v4.1): per test, the files
+# of TEST<nn>/, of TEST<nn>/performance/run_1/ (REQUIRED_COMP_PER_FILES) and of TEST01/accuracy/
+# (REQUIRED_TEST01_ACC_FILES_1 when verify_accuracy.txt has TEST PASS; files_diff rejects any other file)
+COMPLIANCE_TEST_FILES = {"TEST01": {"verify_accuracy.txt", "verify_performance.txt"},
+                         "TEST04": {"verify_performance.txt"}, "TEST05": {"verify_performance.txt"}}
+COMPLIANCE_PERF_FILES = {"mlperf_log_summary.txt", "mlperf_log_detail.txt"}
+TEST01_ACC_FILES_PASSED = {"mlperf_log_accuracy.json", "accuracy.txt"}
+
+
+def test_passing_compliance_runs_are_exported_as_the_checker_walks_them(tmp_path):
+    env = harness_env(tmp_path, PYTHONPATH=f"{Path(__file__).parent.parent}:{Path(__file__).parent}",
+                      COMPLIANCE="all", DEMO="1", BACKEND="cheating_backends:Paced", N_COUNT="64", DEVICE="cpu",
+                      WORKERS="1", BATCH_SIZE="32")
+    done = run([sys.executable, "-m", "harness.compliance", "resnet", "--demo"], env)
+    assert "TEST01 PASS, TEST04 PASS, TEST05 PASS" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    # the compliance runs' references are no result: one accuracy and one performance run of the plain demo
+    _demo(env, tmp_path / "a.txt", SCENARIO="Offline", N_COUNT="8", BACKEND="cheating_backends:Paced")
+    _demo(env, tmp_path / "p.txt", SCENARIO="Offline", MODE="performance", BACKEND="cheating_backends:Paced")
+    done = _export(env, SYSTEM=SYSTEM, SUBMITTER=SUBMITTER, DEMO=1, OUT=tmp_path / "out")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    top = tmp_path / "out" / "closed" / SUBMITTER
+    scenario = top / "compliance" / SYSTEM / "resnet" / "Offline"
+    assert _dirs(top / "results" / SYSTEM / "resnet") == {"Offline"}
+    assert _dirs(scenario) == set(RESNET_COMPLIANCE.split(", "))
+    audited = {json.loads(p.read_text())["compliance"]["test"]: p.parent
+               for p in (tmp_path / "logs").glob("*/*/*/*/result.json") if "compliance" in json.loads(p.read_text())}
+    for test, files in COMPLIANCE_TEST_FILES.items():
+        assert _files(scenario / test) == files
+        assert _dirs(scenario / test) == ({"accuracy", "performance"} if test == "TEST01" else {"performance"})
+        assert _files(scenario / test / "performance" / "run_1") == COMPLIANCE_PERF_FILES
+        assert "TEST PASS" in (scenario / test / "verify_performance.txt").read_text()
+        for name in files | COMPLIANCE_PERF_FILES:  # the audited run's own files, unchanged
+            where = scenario / test / (name if name.startswith("verify") else f"performance/run_1/{name}")
+            assert where.read_bytes() == (audited[test] / name).read_bytes()
+    accuracy = scenario / "TEST01" / "accuracy"
+    assert _files(accuracy) == TEST01_ACC_FILES_PASSED
+    full = (audited["TEST01"] / "mlperf_log_accuracy.json").read_bytes()
+    assert re.fullmatch(HASH_LINE, (accuracy / "accuracy.txt").read_text().strip()).group(1) == \
+        hashlib.sha256(full).hexdigest()
+    assert "add compliance/" not in done.stdout  # every test resnet needs is there
+    # its two references and three audited runs never stand for the plain result
+    assert "5 run(s) left out: it is part of a compliance test" in done.stdout

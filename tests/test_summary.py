@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import harness_env, run
-from harness import config, performance, summary
+from harness import command_settings, performance, summary
 from harness.errors import UsageError
 
 RESNET_TARGET = {"key": "resnet", "metric": "acc", "value": 76.2, "reference": 76.46, "threshold": 75.6954,
@@ -107,12 +107,12 @@ def test_llm_throughput_is_tokens_per_second_and_failed_runs_say_so(tmp_path):
 
 
 def test_summary_settings_are_validated_at_the_edge():
-    assert config.summary_settings({}) == ("text", False)
-    assert config.summary_settings({"FORMAT": "CSV", "DEMO": "1"}) == ("csv", True)
+    assert command_settings.summary_settings({}) == ("text", False)
+    assert command_settings.summary_settings({"FORMAT": "CSV", "DEMO": "1"}) == ("csv", True)
     with pytest.raises(UsageError, match=r"FORMAT='xml' is not valid: use text, csv or json"):
-        config.summary_settings({"FORMAT": "xml"})
+        command_settings.summary_settings({"FORMAT": "xml"})
     with pytest.raises(UsageError, match=r"DEMO='maybe' is not valid: use 1 .* or 0"):
-        config.summary_settings({"DEMO": "maybe"})
+        command_settings.summary_settings({"DEMO": "maybe"})
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from ..errors import UsageError
 from ..registry import ROOT
 from . import systems
 from .checker import run_checker
+from .compliance import choose_compliance, write_compliance
 from .layout import write_tree
 from .mlperf_conf import mlperf_conf
 from .select import Export, choose_given, choose_latest, read_run, validity
@@ -41,7 +42,7 @@ def _readme(exports: list[Export], top: Path, todo: list[str], dry_run: bool) ->
 
 
 def export(settings) -> int:
-    """Export as ``settings`` (config.SubmissionSettings) say; 0, or 1 when the checker ran and failed."""
+    """Export as ``settings`` (command_settings.SubmissionSettings) say; 0, or 1 when the checker ran and failed."""
     dry_run = settings.demo
     selection = choose_given(settings.runs, dry_run) if settings.runs else choose_latest(settings.log_dir, dry_run)
     for note in selection.notes:
@@ -61,12 +62,14 @@ def export(settings) -> int:
     try:
         built = write_tree(scratch, settings.system, settings.submitter, settings.division, dry_run, exports,
                            conf_of, system_json)
+        compliance_todo = write_compliance(built, settings.system, exports,
+                                           choose_compliance(settings.log_dir, dry_run))
         top = out / settings.division / settings.submitter
         top.parent.mkdir(exist_ok=True)
         built.rename(top)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    todo = still_to_do(exports, system_json, top, settings.system, settings.division, dry_run, notes)
+    todo = still_to_do(exports, system_json, top, settings.system, settings.division, dry_run, notes) + compliance_todo
     (out / "README.md").write_text(_readme(exports, top, todo, dry_run))
     print(f"== {'dry run: ' if dry_run else ''}wrote {top}")
     for e in exports:

@@ -77,6 +77,10 @@ def refusal(result: dict, dry_run: bool) -> str | None:
         return f"this tree declares no benchmark {result.get('benchmark')!r}"
     if bench.primary not in rules.MODELS:
         return f"{bench.make_name} is no v4.1 benchmark (the v4.1 checker knows no model {bench.primary!r})"
+    if (result.get("config") or {}).get("compliance_run"):
+        return "it is part of a compliance test (exported under compliance/ when it is an audited run that passed)"
+    if (result.get("find_peak") or {}).get("role") == "probe":
+        return "it is a FIND_PEAK probe (a short search run): export the confirming run that lists it"
     if result.get("demo") and not dry_run:
         return "it is a demo run (random weights, generated data): DEMO=1 exports demo runs as a dry run"
     if dry_run:
@@ -110,13 +114,25 @@ def _same_implementation(a: dict, b: dict) -> bool:
     return ca.get("data_type") == cb.get("data_type") and ca.get("backend") == cb.get("backend")
 
 
+def _pairing_key(result: dict) -> str | None:
+    """The configuration key a run records (result.json "pairing"); None for runs older than it."""
+    return (result.get("pairing") or {}).get("key")
+
+
+def _pair(accuracy: dict, performance: list[dict]) -> dict:
+    """The newest performance run of the accuracy run's configuration key (same system, device type,
+    artifacts...), else the newest of its data type and backend."""
+    same_key = [p for p in performance if _pairing_key(accuracy) and _pairing_key(p) == _pairing_key(accuracy)]
+    return (same_key or performance)[-1]
+
+
 def _group(result: dict) -> tuple[str, str]:
     return str(result["benchmark"]), str((result.get("config") or {}).get("scenario"))
 
 
 def choose_latest(log_dir: str, dry_run: bool) -> Selection:
     """The newest eligible accuracy run per benchmark and scenario, with the newest eligible
-    performance run of the same data type and backend."""
+    performance run of the same data type and backend, one of its configuration key first."""
     selection, skipped = Selection(), Counter()
     groups: dict[tuple[str, str], dict[str, list[dict]]] = {}
     found = read_runs(log_dir)
@@ -140,7 +156,8 @@ def choose_latest(log_dir: str, dry_run: bool) -> Selection:
                 f"{bench.make_name} {scenario}: no performance run of the accuracy run's data type and backend "
                 f"({accuracy['run_dir']}): run `make {bench.make_name} SCENARIO={scenario} MODE=performance`")
             continue
-        selection.exports.append(Export(bench, scenario, accuracy, matching[-1], model_keys(bench, accuracy, dry_run)))
+        selection.exports.append(Export(bench, scenario, accuracy, _pair(accuracy, matching),
+                                        model_keys(bench, accuracy, dry_run)))
     selection.notes += [f"{count} run(s) left out: {why}" for why, count in sorted(skipped.items())]
     return selection
 

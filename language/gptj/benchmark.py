@@ -1,6 +1,6 @@
 """Declaration of GPT-J 6B on CNN/DailyMail (13,368 articles; ROUGE-1/2/L and GEN_LEN)."""
 
-from harness.declaration import Artifact, Benchmark, Target
+from harness.declaration import Artifact, Benchmark, Option, Target
 from language.llm.assets import PUNKT
 
 
@@ -22,7 +22,10 @@ BENCHMARK = Benchmark(
     accuracy_command="language.gptj.accuracy:main",
     demo="language.gptj.demo:build",
     diff="language.gptj.diff:compare_outputs",
+    gpu_sized=True,  # days on a CPU: DEVICE=auto without a usable GPU stops
     targets={"gptj-99": _targets(0.99), "gptj-99.9": _targets(0.999)},
+    options=(Option("ENGINE", "language.llm.engine_choice:parse_beam_engine", "hf",
+                    help="hf only: vLLM cannot reproduce the reference's beam search"),),
     primary="gptj-99",
     total_count=13368,
     performance_count=13368,

@@ -1,6 +1,6 @@
 """Declaration of Llama-2-70B-chat on OpenOrca (24,576 samples; ROUGE-1/2/L and TOKENS_PER_SAMPLE)."""
 
-from harness.declaration import Artifact, Benchmark, Target
+from harness.declaration import Artifact, Benchmark, Option, Target
 from language.llm.assets import PUNKT
 
 
@@ -23,7 +23,10 @@ BENCHMARK = Benchmark(
     accuracy_command="language.llama2_70b.accuracy:main",
     demo="language.llama2_70b.demo:build",
     diff="language.llama2_70b.diff:compare_outputs",
+    gpu_sized=True,  # days on a CPU: DEVICE=auto without a usable GPU stops
     targets={"llama2-70b-99": _targets(0.99), "llama2-70b-99.9": _targets(0.999)},
+    options=(Option("ENGINE", "language.llm.engine_choice:parse_engine", "hf",
+                    help="hf: transformers (the reference's way); vllm: vLLM in its own environment"),),
     primary="llama2-70b-99",
     total_count=24576,
     performance_count=24576,

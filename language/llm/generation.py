@@ -38,6 +38,10 @@ def load_model(model_path, data_type: str, device: str):
 
     target = resolve_device(device)  # auto -> cuda:0 or cpu; a missing GPU is a clear error
     where = placement(device, torch.cuda.device_count() if target.type == "cuda" else 0)
+    if target.type == "cuda":  # a split is printed, an offload to the CPU refused, before loading
+        from .gpu_memory import check_gpus
+
+        check_gpus(model_path, data_type, list(range(torch.cuda.device_count())) if where else [target.index or 0])
     model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch_dtype(data_type),
                                                  low_cpu_mem_usage=True, **where)
     if not where:
@@ -93,6 +97,24 @@ def step_counter(shown: progress.Progress):
     return CountSteps()
 
 
+def first_token_reporter(width: int, first_token: Callable[[int, np.ndarray], None]):
+    """A stopping criterion that stops no row: after the first greedy step it hands each row's first
+    new token to ``first_token(row, tokens)`` (Server's time to first token)."""
+    from transformers import StoppingCriteria
+
+    class ReportFirstToken(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            if input_ids.shape[1] == width + 1:
+                for row, token in enumerate(input_ids[:, width].tolist()):
+                    first_token(row, np.array([token], dtype=np.int64))
+            return False
+
+        def __deepcopy__(self, memo):
+            return self
+
+    return ReportFirstToken()
+
+
 class Engine:
     """``generate(prompts, flags) -> new tokens per prompt`` (int64), one ``model.generate`` per batch.
 
@@ -109,7 +131,10 @@ class Engine:
     def input_device(self):
         return self.model.get_input_embeddings().weight.device
 
-    def generate(self, prompts: list[np.ndarray], flags: list | None = None) -> list[np.ndarray]:
+    def generate(self, prompts: list[np.ndarray], flags: list | None = None,
+                 first_token: Callable[[int, np.ndarray], None] | None = None) -> list[np.ndarray]:
+        """``first_token(row, tokens)``, when given, is called once per row at the first step of a
+        greedy generation (a beam's first token is only known at the end: reported at completion)."""
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -120,24 +145,27 @@ class Engine:
             processors = self.logits_processors(flags)
             if processors:
                 extra["logits_processor"] = LogitsProcessorList(processors)
+        greedy = self.settings.get("num_beams", 1) == 1
+        reporter = [first_token_reporter(ids.shape[1], first_token)] if first_token and greedy else []
         steps = progress.bar(f"generation, batch of {len(prompts)}", self.settings.get("max_new_tokens"),
                              " steps", transient=True)
         with steps, torch.inference_mode():
             out = self.model.generate(input_ids=torch.from_numpy(ids).to(device),
                                       attention_mask=torch.from_numpy(mask).to(device),
                                       pad_token_id=self.pad_id, stopping_criteria=StoppingCriteriaList(
-                                          [step_counter(steps)]), **self.settings, **extra)
+                                          [step_counter(steps), *reporter]), **self.settings, **extra)
         new = out[:, ids.shape[1]:].to("cpu").numpy().astype(np.int64, copy=False)
         return [cut_after_eos(row, self.eos) for row in new]
 
-    def generate_sorted(self, prompts: list[np.ndarray], batch_size: int,
-                        flags: list | None = None) -> list[np.ndarray]:
+    def generate_sorted(self, prompts: list[np.ndarray], batch_size: int, flags: list | None = None,
+                        first_token: Callable[[int, np.ndarray], None] | None = None) -> list[np.ndarray]:
         """Generate in batches of similar length (less padding), results in the caller's order."""
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
         results: list[np.ndarray | None] = [None] * len(prompts)
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
             rows = None if flags is None else [flags[i] for i in chunk]
-            for i, tokens in zip(chunk, self.generate([prompts[i] for i in chunk], rows)):
+            report = None if first_token is None else (lambda row, t, chunk=chunk: first_token(chunk[row], t))
+            for i, tokens in zip(chunk, self.generate([prompts[i] for i in chunk], rows, report)):
                 results[i] = tokens
         return results

@@ -51,10 +51,10 @@ def mbxp_stop(rows: list[bool]) -> list:
 
 class ReferenceBackend(GenerationBackend):
     def __init__(self, dataset, run):
-        super().__init__(dataset, run, SETTINGS, pad_id=EOS_ID, logits_processors=mbxp_stop)
+        super().__init__(dataset, run, SETTINGS, pad_id=EOS_ID, logits_processors=mbxp_stop, stop_tail=MBXP_STOP_IDS)
 
     def row_flags(self, indices) -> list[bool]:
         return [self.dataset.is_mbxp(i) for i in indices]
 
     def cache_settings(self) -> dict:
-        return dict(SETTINGS, mbxp_stop=",".join(map(str, MBXP_STOP_IDS)))
+        return dict(super().cache_settings(), mbxp_stop=",".join(map(str, MBXP_STOP_IDS)))

@@ -9,7 +9,9 @@ BENCHMARK = Benchmark(
     id="mixtral_8x7b",
     aliases=("mixtral", "mixtral-8x7b"),
     options=(Option("MBXP_SANDBOX", parse="language.mixtral_8x7b.sandbox:parse_mode", default="bwrap",
-                    help="bwrap: MBXP programs run in a bubblewrap sandbox; none: without one (unsafe)"),),
+                    help="bwrap: MBXP programs run in a bubblewrap sandbox; none: without one (unsafe)"),
+             Option("ENGINE", "language.llm.engine_choice:parse_engine", "hf",
+                    help="hf: transformers (the reference's way); vllm: vLLM in its own environment"),),
     log_name="mixtral-8x7b",
     loadgen_model="mixtral-8x7b",
     domain="language",
@@ -20,6 +22,7 @@ BENCHMARK = Benchmark(
     accuracy_command="language.mixtral_8x7b.accuracy:main",
     demo="language.mixtral_8x7b.demo:build",
     diff="language.mixtral_8x7b.diff:compare_outputs",
+    gpu_sized=True,  # days on a CPU: DEVICE=auto without a usable GPU stops
     # v4.1 has a single 99% class; TOKENS_PER_SAMPLE also has an upper limit (145.9 x 1.1).
     targets={"mixtral-8x7b": (Target("ROUGE1", 45.4911), Target("ROUGE2", 23.2829), Target("ROUGEL", 30.3615),
                               Target("TOKENS_PER_SAMPLE", 145.9, 0.9, upper_multiplier=1.1),

@@ -34,6 +34,7 @@ BENCHMARK = Benchmark(
     accuracy_command="recommendation.dlrm_v2.accuracy:main",
     demo="recommendation.dlrm_v2.demo:build",
     diff="recommendation.dlrm_v2.diff:compare_outputs",
+    gpu_sized=True,  # days on a CPU: DEVICE=auto without a usable GPU stops
     targets={"dlrm-v2-99": (Target("AUC", 80.31, 0.99),), "dlrm-v2-99.9": (Target("AUC", 80.31, 0.999),)},
     primary="dlrm-v2-99",
     total_count=330067,

@@ -20,6 +20,7 @@ BENCHMARK = Benchmark(
     accuracy_command="text_to_image.sdxl.accuracy:main",
     demo="text_to_image.sdxl.demo:build",
     diff="text_to_image.sdxl.diff:compare_outputs",
+    gpu_sized=True,  # days on a CPU: DEVICE=auto without a usable GPU stops
     # The checker states both windows as absolute numbers (reference +-0.2 % for CLIP, +-2 % for FID).
     targets={"stable-diffusion-xl": (
         Target("CLIP_SCORE", 31.7498184, lower=31.68631873, upper=31.81331801),
