@@ -269,16 +269,13 @@ def test_honest_programs_pass_in_the_sandbox(lang):
     response, test = HONEST[lang]
     good = {"lang": lang, "entry_point": "add", "test_code": test, "response": response + "```"}
     wrong = dict(good, response=response.replace("a + b", "a - b").replace("$a + $b", "$a - $b"))
-    start = time.monotonic()
     result = mbxp.evaluate([good, wrong], workers=2, timeout=20)
     assert result["sandbox"] == "bwrap"
     assert (result["passed"], result["counts"]) == ({lang: 1}, {lang: 2}), result["results"]
-    assert time.monotonic() - start < 60
 
 
 def test_missing_bwrap_stops_with_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
-    start = time.monotonic()
     with pytest.raises(sandbox.SandboxUnavailable) as error:
         mbxp.evaluate([escape("")], workers=1)
     message = str(error.value)
@@ -286,19 +283,16 @@ def test_missing_bwrap_stops_with_what_to_do(monkeypatch, tmp_path):
     assert isinstance(error.value, HarnessError) and error.value.exit_code == 1
     with pytest.raises(sandbox.SandboxUnavailable):
         mbxp.check(escape(""), timeout=5)
-    assert time.monotonic() - start < 5
 
 
 def test_the_opt_out_runs_without_bwrap_and_says_so(monkeypatch, tmp_path, capsys):
     (tmp_path / "python3").symlink_to(os.path.realpath(shutil.which("python3", path=sandbox.SANDBOX_PATH)))
     monkeypatch.setenv("PATH", str(tmp_path))  # python3, no bwrap
-    start = time.monotonic()
     result = mbxp.evaluate([escape(""), escape("import sys\nsys.exit(1)")], workers=1, timeout=10, mode="none")
     assert result["sandbox"] == "none" and result["passed"] == {"python": 1} and result["counts"] == {"python": 2}
     assert "MBXP_SANDBOX=none" in capsys.readouterr().err
     assert mbxp.check(escape(""), timeout=10, mode="none") == (True, "passed")
     assert "WITHOUT a sandbox" in capsys.readouterr().err
-    assert time.monotonic() - start < 20
 
 
 def test_an_unknown_sandbox_value_is_a_usage_error():
