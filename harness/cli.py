@@ -325,3 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        from . import disk
+
+        if not disk.is_full(exc):
+            raise
+        print(f"error: {disk.advice(Path(exc.filename or '.'))}", file=sys.stderr)
+        return 1

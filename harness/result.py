@@ -6,10 +6,14 @@ builds the same header from its shards. Keys that are ``None`` are left out of t
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import provenance, rundir
+from . import disk, provenance, rundir
+from .errors import HarnessError
 from .registry import ROOT
 
 
@@ -58,6 +62,49 @@ class RunResult:
 
     def write(self, path: Path) -> None:
         rundir.write_json(path, self.as_dict())
+
+    @contextlib.contextmanager
+    def recorded(self, run_dir: Path, header: str = ""):
+        """The block's output is copied into console.log (after ``header``), and result.json says
+        "running" from the start (a killed run is seen as such) and how the run ended at the end,
+        even on a full disk: the run directory's space reserve is given back first."""
+        try:
+            self.write(run_dir / "result.json")
+            disk.reserve(run_dir)
+            (run_dir / "console.log").write_text(header)
+            with rundir.console_log(run_dir / "console.log"):
+                try:
+                    yield
+                except BaseException as exc:
+                    self._failed(exc, run_dir)  # the reason lands in console.log too
+                    raise
+        except BaseException as exc:
+            if self.status == "running":  # it failed before console.log was there
+                self._failed(exc, run_dir)
+            if disk.is_full(exc):
+                raise HarnessError(self.error) from None
+            raise
+        finally:
+            disk.release(run_dir)
+            self.finished = rundir.utc_now()
+            try:
+                self.write(run_dir / "result.json")
+            except OSError as exc:
+                why = disk.advice(run_dir) if disk.is_full(exc) else "the run directory is incomplete"
+                print(f"error: could not write {run_dir / 'result.json'} ({exc}); {why}", file=sys.stderr)
+
+    def _failed(self, exc: BaseException, run_dir: Path) -> None:
+        if isinstance(exc, KeyboardInterrupt):
+            self.status, self.verdict, self.error = "interrupted", "ERROR", str(exc) or "interrupted"
+            print(f"== {self.name} interrupted; run the same command again to resume (RESUME=0 starts over)")
+            return
+        self.status, self.verdict = "failed", "ERROR"
+        if disk.is_full(exc):
+            disk.release(run_dir)  # room for the message in console.log, and for result.json
+            self.error = disk.advice(run_dir)
+        else:
+            self.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        print(f"== {self.name} FAILED: {self.error}")
 
 
 def pairing_of(config, artifacts: dict) -> dict:

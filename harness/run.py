@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-import traceback
 from pathlib import Path
 
-from . import artifacts, loadgen_logs, registry, rundir, runner, shards, store, torch_device, verdict
+from . import artifacts, disk, loadgen_logs, registry, rundir, runner, shards, store, torch_device, verdict
 from .codecs import Responses
 from .compliance import audit as compliance_audit
 from .config import RunConfig
@@ -86,28 +85,12 @@ def evaluate(bench, config: RunConfig, run_dir_file: str | None = None, loadgen_
     if config.shards > 1:
         result.shard = {"index": config.shard, "count": config.shards, "start": start, "stop": stop}
     began = time.monotonic()
-    (run_dir / "console.log").write_text(header)  # printed before the run directory existed
-    with rundir.console_log(run_dir / "console.log"):
+    with result.recorded(run_dir, header):  # the header was printed before the run directory existed
         print(f"== run directory: {run_dir}")
         try:
             return _execute(run, result, loadgen_conf)
-        except BaseException as exc:
-            _failed(result, exc)
-            raise
         finally:
-            result.finished = rundir.utc_now()
             result.elapsed_s = round(time.monotonic() - began, 3)
-            result.write(run_dir / "result.json")
-
-
-def _failed(result: RunResult, exc: BaseException) -> None:
-    if isinstance(exc, KeyboardInterrupt):
-        result.status, result.verdict, result.error = "interrupted", "ERROR", str(exc) or "interrupted"
-        print(f"== {result.name} interrupted; run the same command again to resume (RESUME=0 starts over)")
-        return
-    result.status, result.verdict = "failed", "ERROR"
-    result.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    print(f"== {result.name} FAILED: {result.error}")
 
 
 def _execute(run: Run, result: RunResult, loadgen_conf: str | None = None) -> int:
@@ -123,6 +106,7 @@ def _execute(run: Run, result: RunResult, loadgen_conf: str | None = None) -> in
         stats = _loadgen_run(run, dataset, backend, result)
     finally:  # before scoring, and even on failure: helper processes and devices are released
         backend.close()
+    disk.check_logs_complete(run.run_dir)
     summary = loadgen_logs.summarize(run.run_dir / "mlperf_log_detail.txt")
     result.loadgen = {"model": bench.loadgen_model, "user_conf": conf_parts, "summary": summary}
     result.samples = {"asked": run.count, "dataset_total": bench.total_count, "issued": stats.issued,
@@ -199,17 +183,11 @@ def merge(run_dirs: list[Path]) -> int:
     result.pairing = pairing_of(config, result.artifacts)  # as each shard's: the merged run pairs like a run
     result.samples = {"asked": config.n_count, "dataset_total": bench.total_count, "issued": len(entries),
                       "partial": config.n_count < bench.total_count}
-    try:
+    with result.recorded(run_dir):
         shards.write_accuracy_log(run_dir / "mlperf_log_accuracy.json", entries)
         print(f"== merged {len(run_dirs)} shard(s), {len(entries)} entries, into {run_dir}")
         score = score_log(run, open_dataset(run), run_dir / "mlperf_log_accuracy.json")
         return _accuracy_verdict(run, score, result, [])
-    except BaseException as exc:
-        _failed(result, exc)
-        raise
-    finally:
-        result.finished = rundir.utc_now()
-        result.write(run_dir / "result.json")
 
 
 def _resuming(run: Run, backend: Backend, result: RunResult) -> store.ResumingBackend:

@@ -50,6 +50,7 @@ class RunStats:
     completed: int = 0
     batches: int = 0
     errors: list[str] = field(default_factory=list)
+    first_error: Exception | None = None  # the cause RunnerError names (a full disk is told apart by it)
 
 
 class RunnerError(RuntimeError):
@@ -193,7 +194,7 @@ class _Worker:
 
     def _complete(self, ids: list[int], indices: list[int]) -> None:
         self.stats.issued += len(ids)
-        if self.stop_requested.is_set():  # interrupted: LoadGen still needs every completion to return
+        if self.stop_requested.is_set() or self.stats.errors:  # the run is lost: answer LoadGen, compute nothing
             self._send(ids, np.zeros(0, np.uint8), 0, None)
             return
         reported: set[int] = set()  # positions whose first token the backend reported while generating
@@ -205,8 +206,9 @@ class _Worker:
             if len(outputs) != len(ids):
                 raise RunnerError(f"backend returned {len(outputs)} outputs for {len(ids)} samples")
             buffer, sizes = self.codec.encode_batch(outputs)
-        except Exception:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
+        except Exception as exc:  # noqa: BLE001 - LoadGen must get its completions or it waits forever
             self.stats.errors.append(traceback.format_exc())
+            self.stats.first_error = self.stats.first_error or exc
             outputs, buffer, sizes = None, np.zeros(0, np.uint8), 0
         finally:
             if streams:
@@ -303,5 +305,6 @@ def run(dataset, backend, codec, settings: RunnerSettings) -> RunStats:
     if signals.stop.is_set():
         raise Interrupted(f"{signals.signal_name} during the LoadGen test")
     if stats.errors:
-        raise RunnerError(f"the backend failed on {len(stats.errors)} batch(es); first error:\n{stats.errors[0]}")
+        raise RunnerError(f"the backend failed on a batch (the run stopped computing there):\n{stats.errors[0]}"
+                          ) from stats.first_error
     return stats
