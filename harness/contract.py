@@ -92,6 +92,10 @@ class Backend(ABC):
     # ``indices[position]`` the moment it exists (time to first token). Rows not reported this way
     # are reported at completion, as for a backend that ignores it.
     on_first_token = None
+    # A backend that schedules requests itself (vLLM's continuous batching) sets this and implements
+    # ``submit``: Server queries then reach it one by one as LoadGen issues them, and each sample
+    # completes on its own, instead of waiting for the batch it was gathered into.
+    continuous = False
 
     def __init__(self, dataset: Dataset, run: Run):
         self.dataset, self.run = dataset, run
@@ -100,6 +104,13 @@ class Backend(ABC):
     def predict(self, indices) -> list:
         """One output array per index, in order: a list of arrays, or one array stacked on axis 0.
         Called from one worker thread, at most BATCH_SIZE indices at a time."""
+
+    def submit(self, indices, first_token, done) -> None:
+        """Start these samples and return at once (``continuous`` backends, Server runs). Later,
+        from one thread of the backend's: ``first_token(position, tokens)`` when ``indices[position]``
+        has its first token, ``done(position, output)`` when it ends (the output array, or the
+        exception that ended it)."""
+        raise NotImplementedError(f"{type(self).__name__} sets continuous but has no submit()")
 
     def cache_settings(self) -> dict:
         """Settings that change the outputs beyond the artifacts and DATA_TYPE (e.g. generate

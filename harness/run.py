@@ -155,8 +155,11 @@ def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult
         loadgen_model=run.benchmark.loadgen_model, scenario=config.scenario, mode=config.mode,
         sample_count=run.count, performance_count=run.benchmark.performance_count,
         batch_size=config.batch_size, outdir=run.run_dir, user_conf=run.run_dir / "user.conf",
-        report_tokens=run.benchmark.report_tokens, **compliance_audit.prepare(run))
-    print(f"== LoadGen {config.scenario} {config.mode} run, batch size {config.batch_size}")
+        report_tokens=run.benchmark.report_tokens, continuous=config.scenario == "Server" and sut.continuous,
+        **compliance_audit.prepare(run))
+    batching = "each query to the backend as issued (it batches continuously)" if settings.continuous else \
+        f"batch size {config.batch_size}"
+    print(f"== LoadGen {config.scenario} {config.mode} run, {batching}")
     try:
         stats = runner.run(qsl, sut, load_object(run.benchmark.codec), settings)
         if resuming is not None:  # all its samples are in this run's log now

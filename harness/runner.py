@@ -6,7 +6,8 @@ Contracts it drives, one implementation each per benchmark:
   and out of memory; LoadGen calls them from its own thread, before and after issuing a set.
 - Backend (the SUT side): ``predict(indices)`` returns one array per index, in order: a list of
   arrays, or one stacked array whose first axis is the sample (the fast path). It is called from
-  one worker thread only, with at most ``batch_size`` indices.
+  one worker thread only, with at most ``batch_size`` indices. A ``continuous`` backend in a
+  Server run gets each query through ``submit`` instead and completes each sample on its own.
 - Codec: ``encode(array) -> bytes``; the same codec decodes the accuracy log for scoring.
 
 One LoadGen test per process: LoadGen 4.1 counts user-conf loads per process and logs an
@@ -16,7 +17,6 @@ One LoadGen test per process: LoadGen 4.1 counts user-conf loads per process and
 from __future__ import annotations
 
 import queue
-import signal
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import progress
+from .signals import SignalWatcher
 
 SERVER_ACCURACY_QPS = 1e6  # accuracy runs are not about latency: issue everything at once
 
@@ -42,6 +43,7 @@ class RunnerSettings:
     report_tokens: bool = False  # LLMs: n_tokens on every response, first token before completion
     audit_config: Path | None = None  # a compliance test's audit.config (in the run directory)
     audit_test: str = ""  # its test (TEST01..TEST06): the keys LoadGen 4.1.30 ignores there are set here
+    continuous: bool = False  # hand each query to ``backend.submit`` as issued (a Server run of such a backend)
 
 
 @dataclass
@@ -59,67 +61,6 @@ class RunnerError(RuntimeError):
 
 class Interrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM arrived during the LoadGen test; it was stopped after the batch in progress."""
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class SignalWatcher:
-    """Ctrl-C and SIGTERM while LoadGen holds the main thread inside StartTest.
-
-    Python runs signal handlers in the main thread between bytecodes, which never happens while
-    StartTest runs, and the kernel may hand the signal to any thread (torch's among them). The C
-    handler writes the signal's number to the wakeup fd whichever thread took it, so a watcher
-    thread reading that socket sets ``stop``; the worker then answers the remaining queries empty,
-    LoadGen returns and the run raises ``Interrupted``."""
-
-    def __init__(self):
-        self.stop = threading.Event()
-        self.signal_name = ""
-        self.active = threading.current_thread() is threading.main_thread()
-
-    def __enter__(self):
-        if not self.active:
-            return self
-        import socket
-
-        self.reader, self.writer = socket.socketpair()
-        self.writer.setblocking(False)
-        self.previous_fd = signal.set_wakeup_fd(self.writer.fileno(), warn_on_full_buffer=False)
-        self.previous = {s: signal.signal(s, self._noted) for s in STOP_SIGNALS}
-        self.thread = threading.Thread(target=self._watch, name="harness-signals", daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        if not self.active:
-            return
-        signal.set_wakeup_fd(self.previous_fd)
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
-        self.writer.send(b"\0")  # wakes the watcher, which then ends
-        self.thread.join()
-        self.reader.close()
-        self.writer.close()
-
-    def _noted(self, number, frame) -> None:  # the Python-level handler: never raises mid-test
-        self._stop(number)
-
-    def _stop(self, number: int) -> None:
-        if not self.stop.is_set():
-            self.signal_name = signal.Signals(number).name
-            print(f"\n== {self.signal_name}: stopping after the batch in progress (finished samples are kept)",
-                  flush=True)
-            self.stop.set()
-
-    def _watch(self) -> None:
-        while True:
-            data = self.reader.recv(64)
-            for number in data:
-                if number in STOP_SIGNALS:
-                    self._stop(number)
-            if not data or 0 in data:
-                return
 
 
 def build_test_settings(lg, settings: RunnerSettings):
@@ -179,6 +120,9 @@ class _Worker:
             if item is None:
                 return
             ids, indices = list(item[0]), list(item[1])
+            if self.settings.continuous:
+                self._submit(ids, indices)
+                continue
             while len(ids) < size:  # Server/SingleStream: gather what is already waiting
                 try:
                     more = self.inbox.get_nowait()
@@ -217,6 +161,39 @@ class _Worker:
         self.stats.completed += len(ids)
         self.stats.batches += 1
         self.shown.update(len(ids), tokens)
+
+    def _submit(self, ids: list[int], indices: list[int]) -> None:
+        """A query to a continuous backend: each sample completes when the backend says it is done,
+        from the backend's thread (the only one that then updates the counts and the progress line)."""
+        self.stats.issued += len(ids)
+        if self.stop_requested.is_set() or self.stats.errors:
+            self._send(ids, np.zeros(0, np.uint8), 0, None)
+            return
+        reported: set[int] = set()
+
+        def first_token(position: int, tokens) -> None:
+            if self.settings.report_tokens:
+                self._first_token(ids, position, tokens, reported)
+
+        def done(position: int, output) -> None:
+            try:
+                if isinstance(output, BaseException):
+                    raise output
+                buffer, sizes = self.codec.encode_batch([output])
+            except Exception as exc:  # noqa: BLE001 - LoadGen must get its completion
+                self.stats.errors.append("".join(traceback.format_exception(exc)))
+                self.stats.first_error = self.stats.first_error or exc
+                output, buffer, sizes = None, np.zeros(0, np.uint8), 0
+            tokens = self._send([ids[position]], buffer, sizes, None if output is None else [output],
+                                {0} if position in reported else set())
+            self.stats.completed += 1
+            self.shown.update(1, tokens)
+
+        try:
+            self.backend.submit(indices, first_token, done)
+        except Exception as exc:  # noqa: BLE001
+            for position in range(len(ids)):
+                done(position, exc)
 
     def _first_token(self, ids: list[int], position: int, tokens, reported: set[int]) -> None:
         """The backend's ``on_first_token``: LoadGen copies the bytes inside FirstTokenComplete."""

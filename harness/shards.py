@@ -37,6 +37,13 @@ class Offset:
     def predict(self, indices):
         return self.target.predict([self.start + i for i in indices])
 
+    @property
+    def continuous(self) -> bool:
+        return self.target.continuous
+
+    def submit(self, indices, first_token, done) -> None:
+        self.target.submit([self.start + i for i in indices], first_token, done)
+
 
 def globalize(entries: list[dict], offset: int) -> list[dict]:
     return [dict(e, qsl_idx=int(e["qsl_idx"]) + offset) for e in entries]

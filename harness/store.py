@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,7 @@ class ResumingBackend:
     def __init__(self, backend, store: SampleStore):
         self.backend, self.store = backend, store
         self.reused = self.computed = 0
+        self.lock = threading.Lock()  # submit's lookups (worker thread) and stores (the backend's thread)
         if len(store):  # a backend that plans ahead must not compute these again
             backend.skip_stored(store.indices())
 
@@ -163,3 +165,33 @@ class ResumingBackend:
         self.reused += len(indices) - len(missing)
         self.computed += len(missing)
         return [stored[i] for i in indices]
+
+    @property
+    def continuous(self) -> bool:
+        return self.backend.continuous
+
+    def submit(self, indices, first_token, done) -> None:
+        """``Backend.submit`` through the store: stored samples are done at once; the others are
+        stored as the backend finishes each (from its one thread; the store allows that thread)."""
+        indices = list(indices)
+        with self.lock:
+            stored = self.store.get_many(indices)
+        missing = [p for p, i in enumerate(indices) if i not in stored]
+        for position in (p for p, i in enumerate(indices) if i in stored):
+            self.reused += 1
+            done(position, stored[indices[position]])
+        if not missing:
+            return
+
+        def stored_done(k: int, output) -> None:
+            if not isinstance(output, BaseException):
+                try:
+                    with self.lock:
+                        self.store.put_many([indices[missing[k]]], [output])
+                    self.computed += 1
+                except Exception as exc:  # noqa: BLE001 - e.g. a full disk: the sample fails, the run reports it
+                    output = exc
+            done(missing[k], output)
+
+        self.backend.submit([indices[p] for p in missing], lambda k, tokens: first_token(missing[k], tokens),
+                            stored_done)

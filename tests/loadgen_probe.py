@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,20 +44,50 @@ class EchoBackend:
         return [np.full(max(self.tokens, 1), i, dtype=np.float32) for i in indices]
 
 
+class HoldingContinuousBackend(EchoBackend):
+    """A ``continuous`` backend that answers nothing until it holds every sample of the run, then
+    ends them last-submitted first, each with its first token a moment before its completion: a
+    runner that waited for a query's answer before handing over the next would never finish."""
+
+    continuous = True
+
+    def __init__(self, tokens: int, total: int):
+        super().__init__(tokens)
+        self.total, self.held, self.submits = total, [], []
+        self.lock = threading.Lock()
+
+    def submit(self, indices, first_token, done):
+        self.submits.append(len(indices))
+        with self.lock:
+            self.held.extend((position, i, first_token, done) for position, i in enumerate(indices))
+            if len(self.held) == self.total:
+                threading.Thread(target=self._answer, args=(list(self.held),)).start()
+
+    def _answer(self, held):
+        for position, i, first_token, done in reversed(held):
+            out = np.full(max(self.tokens, 1), i, dtype=np.float32)
+            first_token(position, out[:1])
+            time.sleep(0.002)
+            done(position, out)
+
+
 def one_test(spec: dict, outdir: Path) -> dict:
     user_conf = Path(spec.get("user_conf") or ROOT / "loadgen" / "user.conf")
     settings = runner.RunnerSettings(
         loadgen_model=spec.get("model", "resnet50"), scenario=spec.get("scenario", "Offline"),
         mode=spec.get("mode", "accuracy"), sample_count=spec.get("total", 20),
         performance_count=spec.get("psc", 1024), batch_size=spec.get("batch", 8), outdir=outdir,
-        user_conf=user_conf, report_tokens=bool(spec.get("tokens")))
+        user_conf=user_conf, report_tokens=bool(spec.get("tokens")), continuous=bool(spec.get("continuous")))
     dataset, backend = NullDataset(), EchoBackend(spec.get("tokens", 0), spec.get("fail_on"))
+    if spec.get("continuous"):
+        backend = HoldingContinuousBackend(spec.get("tokens", 0), spec.get("hold", spec.get("total", 20)))
     error = None
     try:
         runner.run(dataset, backend, codecs.FLOAT32, settings)
     except runner.RunnerError as exc:
         error = str(exc)
-    out = {"error": error, "loads": dataset.loads, "batches": backend.batches}
+    out = {"error": error, "loads": dataset.loads, "batches": backend.batches,
+           "submits": getattr(backend, "submits", None)}
     if (outdir / "mlperf_log_detail.txt").exists():
         values, errors = loadgen_logs.read_detail(outdir / "mlperf_log_detail.txt")
         out["detail"] = {k: v for k, v in values.items() if k.startswith(("effective_", "result_", "loadgen_"))}

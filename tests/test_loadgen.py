@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -126,6 +127,19 @@ def test_token_responses_carry_counts_and_first_tokens(tmp_path, scenario):
     assert result["errors"] == [] and result["error"] is None
     assert all(e["token_count"] == 3 for e in result["entries"])
     assert all(("token_data" in e) == (scenario != "Offline") for e in result["entries"])
+
+
+def test_a_continuous_backend_gets_each_server_query_as_issued_and_completes_each_sample_alone(tmp_path):
+    # the backend holds every answer until all 8 queries reached it, then ends them in reverse order
+    (result,) = probe(tmp_path, model="llama2-70b", scenario="Server", total=8, psc=8, tokens=3, continuous=True)
+    assert result["error"] is None and result["errors"] == []
+    assert result["submits"] == [1] * 8 and result["batches"] == []  # no predict(): one submit per query
+    entries = result["entries"]
+    assert sorted(e["qsl_idx"] for e in entries) == list(range(8))
+    for e in entries:
+        assert np.frombuffer(bytes.fromhex(e["data"]), np.float32).tolist() == [e["qsl_idx"]] * 3
+        assert np.frombuffer(bytes.fromhex(e["token_data"]), np.float32).tolist() == [e["qsl_idx"]]
+        assert e["token_count"] == 3
 
 
 def test_a_backend_failure_fails_the_run_after_loadgen_finishes(tmp_path):

@@ -136,6 +136,10 @@ def test_llama2_vllm_offline_equals_the_hf_engine_and_resumes_by_engine(tmp_path
     (result,) = list((tmp_path / "vllm").rglob("result.json"))
     saved = json.loads(result.read_text())
     assert saved["config"]["options"]["ENGINE"] == "vllm" and saved["status"] == "completed"
+    # Server: each query joins the running engine as LoadGen issues it; the same tokens come out
+    server = harness_run(python, "llama2", tmp_path, "server", MANIFEST=manifest, ENGINE="vllm", SCENARIO="Server")
+    assert server.returncode == 0, server.stdout[-2000:] + server.stderr[-2000:]
+    assert "each query to the backend as issued" in server.stdout and accuracy_log(tmp_path / "server") == expected
 
     again = harness_run(python, "llama2", tmp_path, "vllm", MANIFEST=manifest, ENGINE="vllm", RESUME=1)
     assert f"resuming: {COUNT} sample(s) finished earlier are reused" in again.stdout, again.stdout + again.stderr

@@ -66,6 +66,24 @@ class GenerationBackend(Backend):
     def _generate(self, indices: list[int]):
         return self.engine.generate([self.dataset.prompt_ids(i) for i in indices], self.row_flags(indices))
 
+    @property
+    def continuous(self) -> bool:
+        """ENGINE=vllm schedules requests itself: Server queries reach it as LoadGen issues them."""
+        return self.engine_name == "vllm"
+
+    def submit(self, indices, first_token, done) -> None:
+        indices = list(indices)
+
+        def finished(row: int, tokens) -> None:
+            done(row, tokens if isinstance(tokens, BaseException) else pad_short(tokens, self.pad_id))
+
+        self.engine.submit([self.dataset.prompt_ids(i) for i in indices], self.row_flags(indices), first_token,
+                           finished)
+
+    def close(self) -> None:
+        if self.engine_name == "vllm":
+            self.engine.close()
+
     def predict(self, indices):
         indices = list(indices)
         if self.sorted_batches is not None:

@@ -5,7 +5,9 @@ vLLM runs in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0: no engine-core subp
 spawn would re-import the harness's main module) without a tokenizer: prompts go in as token ids,
 outputs come back as token ids, as the transformers engine does. Every prompt of a call is added
 to the engine at once and continuous batching schedules them; the engine is stepped here, so a
-request's first token is seen (and reported) at the step that produced it.
+request's first token is seen (and reported) at the step that produced it. In Server runs queries
+arrive one by one (``submit``): a serving thread adds each to the running engine between two steps
+and completes each request as it ends, so a query never waits for an earlier batch to drain.
 
 Greedy exactly as the reference: temperature 0, ``max_new_tokens`` and ``min_new_tokens`` of the
 benchmark's settings, stopped at EOS; outputs are cut after the first EOS like the other engine.
@@ -21,7 +23,10 @@ so GPT-J (beam search 4, at least 30 new tokens) refuses ENGINE=vllm (language.l
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -76,6 +81,8 @@ class VllmEngine:
                                      min_tokens=int(settings.get("min_new_tokens", 0) or 0),
                                      stop_token_ids=sorted(self.eos), detokenize=False)
         self.next_id = 0
+        self.inbox: queue.Queue = queue.Queue()  # Server queries for the serving thread
+        self.serving: threading.Thread | None = None
 
     def generate(self, prompts: list[np.ndarray], flags: list | None = None,
                  first_token: Callable[[int, np.ndarray], None] | None = None) -> list[np.ndarray]:
@@ -101,6 +108,62 @@ class VllmEngine:
                 if out.finished:
                     results[row] = self._finish(prompts[row], tokens, flags[row] if flags else False)
         return results
+
+    def submit(self, prompts: list[np.ndarray], flags: list | None, first_token: Callable[[int, np.ndarray], None],
+               done: Callable[[int, object], None]) -> None:
+        """Server: queue these prompts and return; the serving thread adds them to the running engine
+        between two steps (continuous batching) and calls ``first_token(row, tokens)`` and
+        ``done(row, tokens or the exception)`` per row as each happens."""
+        if self.serving is None:
+            self.serving = threading.Thread(target=self._serve, name="vllm-serving", daemon=True)
+            self.serving.start()
+        self.inbox.put((prompts, flags, first_token, done))
+
+    def _serve(self) -> None:
+        """The one thread that touches the engine once serving has begun."""
+        live: dict[str, tuple] = {}  # request id -> (prompt, flag, row, first_token, done)
+        while True:
+            waiting = [self.inbox.get()] if not live else []  # idle: sleep until a query comes
+            while True:
+                try:
+                    waiting.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for item in waiting:
+                if item is None:
+                    return
+                prompts, flags, first_token, done = item
+                for row, prompt in enumerate(prompts):
+                    request = str(self.next_id)
+                    self.next_id += 1
+                    live[request] = (prompt, flags[row] if flags else False, row, first_token, done, [False])
+                    self.engine.add_request(request, {"prompt_token_ids": [int(t) for t in prompt]}, self.params)
+            try:
+                outputs = self.engine.step()
+            except Exception as exc:  # noqa: BLE001 - every live request ends with it; LoadGen gets its answers
+                for request, (_, _, row, _, done, _) in list(live.items()):
+                    with contextlib.suppress(Exception):  # the engine may be past answering
+                        self.engine.abort_request([request])
+                    done(row, exc)
+                live.clear()
+                continue
+            for out in outputs:
+                if out.request_id not in live:
+                    continue
+                prompt, flagged, row, first_token, done, started = live[out.request_id]
+                tokens = np.asarray(out.outputs[0].token_ids, dtype=np.int64)
+                if not started[0] and len(tokens):
+                    started[0] = True
+                    first_token(row, tokens[:1])
+                if out.finished:
+                    del live[out.request_id]
+                    done(row, self._finish(prompt, tokens, flagged))
+
+    def close(self) -> None:
+        if self.serving is not None:
+            self.inbox.put(None)
+            self.serving.join()
+            self.serving = None
 
     def _finish(self, prompt: np.ndarray, tokens: np.ndarray, flagged) -> np.ndarray:
         tokens = cut_after_eos(tokens, self.eos)
