@@ -116,6 +116,7 @@ class Benchmark:
     demo: str | None = None
     diff: str | None = None  # "module:compare_outputs": how two runs' outputs differ (harness/diff.py)
     report_tokens: bool = False
+    eos_token_id: int | None = None  # LLMs: the tokenizer's EOS id (TEST06 checks outputs end with it at most once)
     log_name: str = ""  # the seed's folder under logs/internal/, where it differs from the make name
     options: tuple[Option, ...] = ()
     max_response_bytes: int | None = None  # the largest answer a response can be; a log with more is refused

@@ -184,3 +184,11 @@ def test_compliance_run_variable_is_checked_on_plain_runs(tmp_path):
     assert done.returncode == 2
     assert "COMPLIANCE_RUN='TEST06' is not valid: the compliance driver sets it to reference|TEST01|TEST04|TEST05" \
         in done.stderr
+
+
+def test_every_benchmark_that_must_pass_test06_declares_its_eos_token():
+    from harness import compliance, registry
+
+    needing = [b for b in registry.all_benchmarks() if "TEST06" in compliance.required(b.loadgen_model)]
+    assert {b.id for b in needing} == {"llama2_70b", "mixtral_8x7b"}
+    assert all(b.eos_token_id == 2 for b in needing)

@@ -23,9 +23,5 @@ REQUIRED = {
     "mixtral-8x7b": ("TEST06",),
 }
 
-# TEST06's EOS check: the tokenizer's EOS id (run_verification.py --eos_token_id; 2 for both).
-EOS_TOKEN = {"llama2-70b": 2, "mixtral-8x7b": 2}
-
-
 def required(loadgen_model: str) -> tuple[str, ...]:
     return REQUIRED.get(loadgen_model, ())

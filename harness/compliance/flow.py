@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..declaration import load_object
 from ..errors import HarnessError
-from . import EOS_TOKEN, verify
+from . import verify
 
 NEEDS = {"TEST01": ("accuracy", "performance"), "TEST04": ("performance",), "TEST05": ("performance",),
          "TEST06": ()}
@@ -52,7 +52,7 @@ def verify_test(bench, test: str, tested: Path, refs: dict[str, Path]) -> tuple[
     if test == "TEST06":
         scenario = json.loads((tested / "result.json").read_text())["config"]["scenario"]
         passed, files["verify_accuracy.txt"] = verify.verify_llm_outputs(
-            tested / "mlperf_log_accuracy.json", dtype, EOS_TOKEN[bench.loadgen_model], scenario)
+            tested / "mlperf_log_accuracy.json", dtype, bench.eos_token_id, scenario)
         return passed, files
     perf_ok, files["verify_performance.txt"] = verify.verify_performance(
         test, refs["performance"] / "mlperf_log_summary.txt", tested / "mlperf_log_summary.txt")

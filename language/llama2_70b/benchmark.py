@@ -35,6 +35,7 @@ BENCHMARK = Benchmark(
     # v4.1 mlperf.conf sets llama2-70b.*.use_token_latencies: every response carries n_tokens >= 2,
     # and outside Offline the first token is reported before the response.
     report_tokens=True,
+    eos_token_id=2,  # the sentencepiece tokenizer's </s>
     artifacts=(
         Artifact(
             name="dataset",

@@ -34,6 +34,7 @@ BENCHMARK = Benchmark(
     # v4.1 mlperf.conf sets mixtral-8x7b.*.use_token_latencies=1: every response carries n_tokens
     # and, outside Offline, the first token is reported before completion.
     report_tokens=True,
+    eos_token_id=2,  # the sentencepiece tokenizer's </s>
     artifacts=(
         Artifact(
             name="dataset",
