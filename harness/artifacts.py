@@ -245,9 +245,9 @@ def for_scoring(bench: Benchmark, names, env: dict | None = None) -> dict[str, R
     run resolves them: DATA_DIR, MANIFEST, OFFLINE and DATA_SOURCE from the configuration, fetched and
     verified on demand. Upstream's scripts download such files while scoring; ours never load an
     unverified one."""
-    from .config import resolve
+    from .command_settings import scoring_settings
 
-    config = resolve(bench, {}, env)
+    config = scoring_settings(bench, env)
     return resolve_all(bench, config.data_dir, config.offline, load_manifest(config.manifest), config.data_source,
                        names=set(names))
 

@@ -14,6 +14,19 @@ from .registry import ROOT
 
 
 SUMMARY_FORMATS = ("text", "csv", "json")
+# what finds and verifies the artifacts a log is scored with; the benchmark's own options join them
+SCORING_SETTINGS = ("DATA_DIR", "MANIFEST", "OFFLINE", "DATA_SOURCE", "WORKERS")
+
+
+def scoring_settings(bench: Benchmark, env: dict | None = None):
+    """The configuration of a command that scores a log made elsewhere (the accuracy commands,
+    ``harness diff``): only SCORING_SETTINGS and the benchmark's options are read and validated, so a
+    SCENARIO or N_COUNT left in the shell from a run does not stop the scoring of a log."""
+    from .config import resolve
+
+    env = dict(os.environ) if env is None else env
+    wanted = (*SCORING_SETTINGS, *(option.variable for option in bench.options))
+    return resolve(bench, {}, {k: v for k, v in env.items() if k in wanted})
 
 
 def summary_settings(env: dict | None = None) -> tuple[str, bool]:

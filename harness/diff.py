@@ -21,15 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from . import artifacts, registry
-from . import config as run_config
+from .command_settings import scoring_settings
 from .codecs import Responses, iter_accuracy_log
 from .declaration import load_object
 from .errors import HarnessError, UsageError
 from .verdict import format_table
 
 ACCURACY_LOG = "mlperf_log_accuracy.json"
-# What artifact resolution reads from the environment; other settings (N_COUNT...) do not matter here.
-RESOLUTION_SETTINGS = ("DATA_DIR", "MANIFEST", "OFFLINE", "DATA_SOURCE", "WORKERS")
 
 
 @dataclass
@@ -52,12 +50,12 @@ class Context:
         recorded = result.get("config", {})
         self.env = {var: str(recorded[key]) for key, var in (("data_dir", "DATA_DIR"), ("manifest", "MANIFEST"),
                                                                 ("data_source", "DATA_SOURCE")) if recorded.get(key)}
-        wanted = (*RESOLUTION_SETTINGS, *(option.variable for option in bench.options))
-        self.env.update({k: os.environ[k] for k in wanted if os.environ.get(k)})
+        # where set, the shell's DATA_DIR, MANIFEST, ... beat the run's own (scoring_settings picks them)
+        self.env.update({k: v for k, v in os.environ.items() if v})
 
     @property
     def workers(self) -> int:
-        return run_config.resolve(self.bench, {}, self.env).workers
+        return scoring_settings(self.bench, self.env).workers
 
     def artifacts(self, *names) -> dict:
         return artifacts.for_scoring(self.bench, names, self.env)
@@ -67,7 +65,7 @@ class Context:
         from .contract import Run
 
         resolved = self.artifacts(*(artifact_names or [a.name for a in self.bench.artifacts]))
-        run = Run(self.bench, run_config.resolve(self.bench, {}, self.env), resolved, range(0), None,
+        run = Run(self.bench, scoring_settings(self.bench, self.env), resolved, range(0), None,
                   bool(self.result.get("demo")))
         return load_object(self.bench.dataset)(run)
 

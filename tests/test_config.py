@@ -115,3 +115,14 @@ def test_the_resolved_configuration_is_printed(tmp_path):
 def test_unknown_benchmark_suggests_the_close_name():
     with pytest.raises(UsageError, match="Did you mean 'resnet'"):
         registry.get("resnt")
+
+
+def test_scoring_reads_only_what_finds_the_artifacts(tmp_path):
+    from harness import command_settings, registry
+
+    bench = registry.get("llama2")
+    stray = {"SCENARIO": "Bogus", "N_COUNT": "-3", "DEVICE": "cuda:x", "DATA_DIR": str(tmp_path), "WORKERS": "3"}
+    config = command_settings.scoring_settings(bench, stray)
+    assert (config.data_dir, config.workers, config.scenario) == (str(tmp_path), 3, "Offline")
+    with pytest.raises(UsageError, match="DATA_DIR='/nowhere/at/all' is not valid"):
+        command_settings.scoring_settings(bench, {"DATA_DIR": "/nowhere/at/all", "SCENARIO": "Bogus"})

@@ -8,7 +8,7 @@ ROUGE processes.
 
 from __future__ import annotations
 
-from harness import artifacts, config
+from harness import artifacts, command_settings
 from harness.artifacts import Resolved
 from harness.config import RunConfig
 from harness.declaration import Benchmark
@@ -21,7 +21,7 @@ LOG_DTYPES = {"int32": "int32", "int64": "int64", "float": "float32"}
 
 def settings(bench: Benchmark) -> RunConfig:
     """The harness settings from the environment (DATA_DIR, OFFLINE, MANIFEST, WORKERS, ...)."""
-    return config.resolve(bench, {})
+    return command_settings.scoring_settings(bench)
 
 
 def artifact(bench: Benchmark, run_config: RunConfig, name: str) -> Resolved:
