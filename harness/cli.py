@@ -46,9 +46,19 @@ def cmd_check(args) -> int:
     """Validate the settings of a run (standard library only): the entry scripts call this before
     they look for the benchmark's environment, so a bad value is named first."""
     bench = registry.get(args.benchmark)
-    run_config.resolve(bench, _flags(args))
-    gpus.gpus()
+    from .executor_settings import executor_settings
+
+    if executor_settings(bench, _flags(args)).executor == "local":  # ray: checked there, as shard 0
+        run_config.resolve(bench, _flags(args))
+        gpus.gpus()
     return 0
+
+
+def cmd_ray_run(args) -> int:
+    """EXECUTOR=ray: one Ray task per shard, then the merge (harness/ray_executor.py)."""
+    from .ray_executor import run_on_ray
+
+    return run_on_ray(registry.get(args.benchmark), args.python, _flags(args))
 
 
 def cmd_gpus(args) -> int:
@@ -138,7 +148,7 @@ def cmd_env(args) -> int:
     return 0
 
 
-def cmd_tools_python(args) -> int:
+def cmd_tools_python(args, requirements: str = "dvc.txt", folder: str = "tools") -> int:
     """Build or reuse the tools environment (DVC) and print its python; progress goes to stderr."""
     from contextlib import redirect_stdout
 
@@ -146,9 +156,14 @@ def cmd_tools_python(args) -> int:
 
     env = dict(os.environ)
     with redirect_stdout(sys.stderr):
-        python = envs.ensure(registry.ROOT / "scripts" / "envs" / "dvc.txt", envs.env_root(env) / "tools", env)
+        python = envs.ensure(registry.ROOT / "scripts" / "envs" / requirements, envs.env_root(env) / folder, env)
     print(python)
     return 0
+
+
+def cmd_ray_python(args) -> int:
+    """The same for Ray's environment (scripts/envs/ray.txt): the EXECUTOR=ray driver, and `ray start`."""
+    return cmd_tools_python(args, "ray.txt", "ray")
 
 
 def cmd_dvc(args) -> int:
@@ -194,7 +209,8 @@ def cmd_dvc(args) -> int:
 def cmd_merge(args) -> int:
     from .run import merge
 
-    return merge([Path(d) for d in args.run_dirs])
+    executor = json.loads(Path(args.executor).read_text()) if args.executor else None
+    return merge([Path(d) for d in args.run_dirs], executor)
 
 
 def cmd_submission(args) -> int:
@@ -274,7 +290,14 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_env)
     p = sub.add_parser("merge", help="merge shard runs (SHARDS/SHARD) into one scored log")
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--executor", metavar="FILE", help="JSON of where each shard ran (EXECUTOR=ray writes it); "
+                                                      "kept as the merged result.json's executor")
     p.set_defaults(func=cmd_merge)
+    p = sub.add_parser("ray-run", help="EXECUTOR=ray: each shard as a Ray task, then merge (scripts/eval.sh)")
+    p.add_argument("benchmark")
+    p.add_argument("--python", required=True, help="the benchmark environment's python on this machine (merges)")
+    _add_run_flags(p)
+    p.set_defaults(func=cmd_ray_run)
     p = sub.add_parser("submission", help="export runs into the MLPerf Inference v4.1 submission tree")
     for key, variable in command_settings.SUBMISSION_FLAGS.items():
         if key == "demo":
@@ -304,6 +327,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
     for name, func, text in (("list", cmd_list, "benchmarks, aliases, scenarios, artifacts"),
                              ("tools-python", cmd_tools_python, "the python of the DVC tools environment"),
+                             ("ray-python", cmd_ray_python, "the python of the Ray environment (EXECUTOR=ray)"),
                              ("gpus", cmd_gpus, "GPUS, one line per shard: its GPU indices or cpu"),
                              ("summary", cmd_summary, "latest result per benchmark")):
         sub.add_parser(name, help=text).set_defaults(func=func)

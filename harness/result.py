@@ -46,6 +46,7 @@ class RunResult:
     notes: list[str] | None = None
     error: str | None = None
     pairing: dict | None = None  # {"system", "key"}: an accuracy and a performance run of one configuration
+    executor: dict | None = None  # EXECUTOR=ray: the cluster and which node ran which shard
     find_peak: dict | None = None  # FIND_PEAK: "probe" (a short search run) or "confirm" (with every probe)
 
     @classmethod

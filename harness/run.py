@@ -171,8 +171,9 @@ def _loadgen_run(run: Run, dataset: Dataset, backend: Backend, result: RunResult
     return stats
 
 
-def merge(run_dirs: list[Path]) -> int:
-    """``python -m harness merge``: one accuracy log from shard runs, scored and judged like a run."""
+def merge(run_dirs: list[Path], executor: dict | None = None) -> int:
+    """``python -m harness merge``: one accuracy log from shard runs, scored and judged like a run.
+    ``executor``: where each shard ran (EXECUTOR=ray), kept in result.json as ``executor``."""
     first, entries = shards.collect(run_dirs)
     bench = registry.get(first["benchmark"])
     config = RunConfig(**{**first["config"], "shards": 1, "shard": 0})
@@ -182,7 +183,7 @@ def merge(run_dirs: list[Path]) -> int:
     demo = bool(first.get("demo", False))
     run = Run(bench, config, resolved, range(config.n_count), run_dir, demo)
     result = RunResult.start(bench, config, run_dir, first.get("artifacts", {}), demo, first.get("demo_note"),
-                             merged_from=[str(Path(d).resolve()) for d in run_dirs])
+                             merged_from=[str(Path(d).resolve()) for d in run_dirs], executor=executor)
     result.pairing = pairing_of(config, result.artifacts)  # as each shard's: the merged run pairs like a run
     result.samples = {"asked": config.n_count, "dataset_total": bench.total_count, "issued": len(entries),
                       "partial": config.n_count < bench.total_count}
@@ -206,7 +207,8 @@ def _resuming(run: Run, backend: Backend, result: RunResult) -> store.ResumingBa
     key = store.store_key(bench.id, {n: store.artifact_identity(a) for n, a in run.artifacts.items()},
                           config.data_type, config.backend, backend.cache_settings(),
                           device=torch_device.device_type(config.device), code=code)
-    path = store.store_path(Path(config.log_dir) / bench.make_name / "cache", key)
+    path = store.store_path(Path(config.log_dir) / bench.make_name / "cache", key,
+                            run.indices if config.shards > 1 else None)  # a shard: its slice's own file
     samples = store.SampleStore(path, key)
     if len(samples) and samples.finished and config.resume == "interrupted":
         print(f"== the last run with this model and these settings finished ({len(samples)} samples, in its run "

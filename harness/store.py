@@ -69,9 +69,14 @@ def store_key(benchmark: str, artifacts: dict, data_type: str, backend: str, set
             "device": device, "code": code}
 
 
-def store_path(folder: Path, key: dict) -> Path:
+def store_path(folder: Path, key: dict, part: range | None = None) -> Path:
+    """The store of ``key``; a shard's slice ``part`` of the samples has a file of its own. Then its
+    finished mark is its own (a sibling shard that finished must not make a retried shard start
+    over), and shards on several machines never write one file at once (SQLite's WAL needs every
+    writer of a file on one host; a retry on another node opens it after the first writer died)."""
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    return Path(folder) / f"samples-{digest}.sqlite"
+    return Path(folder) / (f"samples-{digest}.sqlite" if part is None else
+                           f"samples-{digest}-slice{part.start}-{part.stop}.sqlite")
 
 
 class StoreError(HarnessError):

@@ -73,6 +73,25 @@ def test_a_planning_backend_is_told_what_is_already_stored(tmp_path):
     assert resumed.backend.skipped == {4, 7}
 
 
+def test_a_shard_that_finished_does_not_make_a_retried_sibling_start_over(tmp_path):
+    """Each shard's slice has its own store: shard 0 finishing marks only its own, so shard 1, killed
+    after a batch and retried, finds its batch and no finished mark (else RESUME's default drops it)."""
+    key = store.store_key("b", {}, "float32", "reference", {})
+    whole, first, second = (store.store_path(tmp_path, key, part) for part in (None, range(0, 8), range(8, 16)))
+    assert len({whole, first, second}) == 3 and whole == store.store_path(tmp_path, key)  # unsharded: as before
+    killed = store.SampleStore(second, key)
+    killed.mark(finished=False)
+    killed.put_many([8, 9], [np.full(1, 8.0), np.full(1, 9.0)])
+    done = store.SampleStore(first, key)
+    done.mark(finished=False)
+    done.put_many(range(8), [np.full(1, float(i)) for i in range(8)])
+    done.mark(finished=True)
+    killed.close(), done.close()
+    retried = store.SampleStore(second, key)
+    assert not retried.finished and retried.indices() == {8, 9} and retried.get_many([9])[9].tolist() == [9.0]
+    assert store.SampleStore(first, key).finished
+
+
 def test_a_folder_without_a_checksum_is_identified_by_names_sizes_and_contents(tmp_path):
     model = tmp_path / "model"
     model.mkdir()
