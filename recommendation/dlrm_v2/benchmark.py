@@ -60,8 +60,11 @@ BENCHMARK = Benchmark(
         ),
     ),
     options=(
+        Option("DLRM_ENGINE", "recommendation.dlrm_v2.options:engine", "auto",
+               "who holds the embedding tables: torchrec (DistributedModelParallel, fbgemm kernels), tables "
+               "(our table-wise split, no torchrec) or auto (torchrec where it imports, else tables)"),
         Option("WORLD_SIZE", "recommendation.dlrm_v2.options:world_size", "1",
-               "processes holding the embedding tables (table-wise; with DEVICE=cuda rank r uses cuda:r)"),
+               "processes holding the embedding tables (with DEVICE=cuda:K rank r uses cuda:K+r)"),
         Option("DLRM_MEMORY_LIMIT", "recommendation.dlrm_v2.options:memory_limit", "",
                "free memory the pre-load check assumes per device, e.g. 200G (unset: measured)"),
     ),
@@ -69,6 +72,7 @@ BENCHMARK = Benchmark(
         "A sample is a run of 100-700 consecutive rows (seed 123, the reference's quantile table); N_COUNT counts them.",
         "Responses are float32 [p, label] pairs; Offline queries are cut into BATCH_SIZE samples, each answered "
         "with its own pairs (the reference's queue runner answered later chunks with the first chunk's).",
-        "The snapshot is read without torchrec or torchsnapshot; raw shards go straight into the tables.",
+        "The snapshot is read without torchsnapshot (and without torchrec's loaders); raw shards go straight "
+        "into the tables of either engine.",
     ),
 )

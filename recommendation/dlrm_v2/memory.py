@@ -46,6 +46,16 @@ def gib(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n / 1024:.1f} KiB"
 
 
+def shares(devices: list, plan: list[list[int]], table_bytes: list[int], dense_bytes: int) -> dict:
+    """Weight bytes per device: rank r's tables (``plan[r]``) on ``devices[r]``, the dense layers
+    beside rank 0's."""
+    booked = {device: 0 for device in devices}
+    for rank, device in enumerate(devices):
+        booked[device] += sum(table_bytes[k] for k in plan[rank])
+    booked[devices[0]] += dense_bytes
+    return booked
+
+
 def check(plan: dict, limit: int | None, sharding_available: bool = True) -> None:
     """``plan`` maps a device (torch.device) to the weight bytes it will hold. Processes on one
     host share its memory, so CPU shares are added up before they are compared."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 TABLES = 26
+ENGINES = ("auto", "torchrec", "tables")
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -18,6 +19,16 @@ def world_size(text: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= TABLES:
         raise ValueError(f"use the number of processes that hold the embedding tables, 1 to {TABLES}")
     return int(raw)
+
+
+def engine(text: str) -> str:
+    """Who holds the embedding tables: torchrec (its sharded kernels), tables (our table-wise split
+    over torch.distributed, no torchrec), auto (torchrec where it loads, else tables)."""
+    value = text.strip().lower()
+    if value not in ENGINES:
+        raise ValueError(f"use {', '.join(ENGINES)} (auto: torchrec where it can be imported, else the "
+                         "table-wise engine)")
+    return value
 
 
 def memory_limit(text: str) -> int | None:
