@@ -112,6 +112,10 @@ class Backend(ABC):
         exception that ended it)."""
         raise NotImplementedError(f"{type(self).__name__} sets continuous but has no submit()")
 
+    def cancel(self) -> None:
+        """A ``continuous`` backend, on Ctrl-C: end every sample in flight now, each with
+        ``done(position, exception)``, so that LoadGen gets its answers and the run stops."""
+
     def cache_settings(self) -> dict:
         """Settings that change the outputs beyond the artifacts and DATA_TYPE (e.g. generate
         keywords); they join the resume store's key."""

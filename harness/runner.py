@@ -114,11 +114,19 @@ class _Worker:
         self.thread.join()
 
     def _loop(self) -> None:
-        size = self.settings.batch_size
+        size, cancelled = self.settings.batch_size, False
         while True:
-            item = self.inbox.get()
+            try:  # a continuous backend holds samples in flight: on Ctrl-C it must end them (cancel)
+                item = self.inbox.get(timeout=0.2 if self.settings.continuous else None)
+            except queue.Empty:
+                item = ()
+            if self.settings.continuous and self.stop_requested.is_set() and not cancelled:
+                cancelled = True
+                self.backend.cancel()
             if item is None:
                 return
+            if not item:
+                continue
             ids, indices = list(item[0]), list(item[1])
             if self.settings.continuous:
                 self._submit(ids, indices)

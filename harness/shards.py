@@ -44,6 +44,9 @@ class Offset:
     def submit(self, indices, first_token, done) -> None:
         self.target.submit([self.start + i for i in indices], first_token, done)
 
+    def cancel(self) -> None:
+        self.target.cancel()
+
 
 def globalize(entries: list[dict], offset: int) -> list[dict]:
     return [dict(e, qsl_idx=int(e["qsl_idx"]) + offset) for e in entries]

@@ -175,6 +175,9 @@ class ResumingBackend:
     def continuous(self) -> bool:
         return self.backend.continuous
 
+    def cancel(self) -> None:
+        self.backend.cancel()
+
     def submit(self, indices, first_token, done) -> None:
         """``Backend.submit`` through the store: stored samples are done at once; the others are
         stored as the backend finishes each (from its one thread; the store allows that thread)."""

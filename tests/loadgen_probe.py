@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -51,17 +52,26 @@ class HoldingContinuousBackend(EchoBackend):
 
     continuous = True
 
-    def __init__(self, tokens: int, total: int):
+    def __init__(self, tokens: int, total: int, interrupt: bool = False):
         super().__init__(tokens)
-        self.total, self.held, self.submits = total, [], []
+        self.total, self.held, self.submits, self.interrupt, self.cancelled = total, [], [], interrupt, 0
         self.lock = threading.Lock()
 
     def submit(self, indices, first_token, done):
         self.submits.append(len(indices))
         with self.lock:
             self.held.extend((position, i, first_token, done) for position, i in enumerate(indices))
-            if len(self.held) == self.total:
+            if len(self.held) == self.total and self.interrupt:  # Ctrl-C with every sample in flight
+                os.kill(os.getpid(), signal.SIGINT)
+            elif len(self.held) == self.total:
                 threading.Thread(target=self._answer, args=(list(self.held),)).start()
+
+    def cancel(self):
+        with self.lock:
+            held, self.held = self.held, []
+        self.cancelled = len(held)
+        for position, _, _, done in held:
+            done(position, RuntimeError("cancelled"))
 
     def _answer(self, held):
         for position, i, first_token, done in reversed(held):
@@ -80,14 +90,16 @@ def one_test(spec: dict, outdir: Path) -> dict:
         user_conf=user_conf, report_tokens=bool(spec.get("tokens")), continuous=bool(spec.get("continuous")))
     dataset, backend = NullDataset(), EchoBackend(spec.get("tokens", 0), spec.get("fail_on"))
     if spec.get("continuous"):
-        backend = HoldingContinuousBackend(spec.get("tokens", 0), spec.get("hold", spec.get("total", 20)))
+        backend = HoldingContinuousBackend(spec.get("tokens", 0), spec.get("total", 20), spec.get("interrupt", False))
     error = None
     try:
         runner.run(dataset, backend, codecs.FLOAT32, settings)
     except runner.RunnerError as exc:
         error = str(exc)
+    except runner.Interrupted as exc:
+        error = f"interrupted: {exc}"
     out = {"error": error, "loads": dataset.loads, "batches": backend.batches,
-           "submits": getattr(backend, "submits", None)}
+           "submits": getattr(backend, "submits", None), "cancelled": getattr(backend, "cancelled", None)}
     if (outdir / "mlperf_log_detail.txt").exists():
         values, errors = loadgen_logs.read_detail(outdir / "mlperf_log_detail.txt")
         out["detail"] = {k: v for k, v in values.items() if k.startswith(("effective_", "result_", "loadgen_"))}

@@ -142,6 +142,14 @@ def test_a_continuous_backend_gets_each_server_query_as_issued_and_completes_eac
         assert e["token_count"] == 3
 
 
+def test_ctrl_c_makes_a_continuous_backend_end_the_samples_it_holds(tmp_path):
+    # every sample is in flight and would stay there: only cancel() lets LoadGen finish
+    (result,) = probe(tmp_path, model="llama2-70b", scenario="Server", total=8, psc=8, tokens=3, continuous=True,
+                      interrupt=True)
+    assert result["error"] == "interrupted: SIGINT during the LoadGen test" and result["cancelled"] == 8
+    assert sorted(e["qsl_idx"] for e in result["entries"]) == list(range(8))  # LoadGen closed its logs
+
+
 def test_a_backend_failure_fails_the_run_after_loadgen_finishes(tmp_path):
     (result,) = probe(tmp_path, total=10, psc=10, batch=4, fail_on=5)
     assert "backend failed on a batch" in result["error"] and "sample 5" in result["error"]

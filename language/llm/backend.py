@@ -80,6 +80,10 @@ class GenerationBackend(Backend):
         self.engine.submit([self.dataset.prompt_ids(i) for i in indices], self.row_flags(indices), first_token,
                            finished)
 
+    def cancel(self) -> None:
+        if self.engine_name == "vllm":
+            self.engine.cancel()
+
     def close(self) -> None:
         if self.engine_name == "vllm":
             self.engine.close()

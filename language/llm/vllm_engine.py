@@ -28,10 +28,13 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError
 
 import numpy as np
 
 from .generation import cut_after_eos
+
+CANCEL = "cancel"  # the serving thread's order to end every request in flight
 
 
 def stop_after_tail(prompt: np.ndarray, tokens: np.ndarray, tail: Sequence[int], eos: int,
@@ -132,6 +135,9 @@ class VllmEngine:
             for item in waiting:
                 if item is None:
                     return
+                if item == CANCEL:  # Ctrl-C: every request in flight ends now
+                    self._end_all(live, CancelledError("the run was interrupted"))
+                    continue
                 prompts, flags, first_token, done = item
                 for row, prompt in enumerate(prompts):
                     request = str(self.next_id)
@@ -141,11 +147,7 @@ class VllmEngine:
             try:
                 outputs = self.engine.step()
             except Exception as exc:  # noqa: BLE001 - every live request ends with it; LoadGen gets its answers
-                for request, (_, _, row, _, done, _) in list(live.items()):
-                    with contextlib.suppress(Exception):  # the engine may be past answering
-                        self.engine.abort_request([request])
-                    done(row, exc)
-                live.clear()
+                self._end_all(live, exc)
                 continue
             for out in outputs:
                 if out.request_id not in live:
@@ -158,6 +160,17 @@ class VllmEngine:
                 if out.finished:
                     del live[out.request_id]
                     done(row, self._finish(prompt, tokens, flagged))
+
+    def _end_all(self, live: dict, why: Exception) -> None:
+        for request, (_, _, row, _, done, _) in list(live.items()):
+            with contextlib.suppress(Exception):  # the engine may be past answering
+                self.engine.abort_request([request])
+            done(row, why)
+        live.clear()
+
+    def cancel(self) -> None:
+        if self.serving is not None:
+            self.inbox.put(CANCEL)
 
     def close(self) -> None:
         if self.serving is not None:
