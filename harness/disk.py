@@ -44,7 +44,7 @@ def is_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT)
     if isinstance(exc, sqlite3.OperationalError):
-        return "disk is full" in str(exc) or "disk I/O error" in str(exc)
+        return "disk is full" in str(exc)  # SQLITE_FULL: "database or disk is full"
     return False
 
 
