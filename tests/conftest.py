@@ -70,3 +70,13 @@ def labelled_manifest(fixture: dict, where: Path, correct: int) -> Path:
     path = where / "manifest.json"
     path.write_text(json.dumps(manifest))
     return path
+
+
+def detail_values(run_dir: Path) -> dict:
+    """A LoadGen detail log read independently of the harness: every MLLOG record's first value by key."""
+    values = {}
+    for line in (Path(run_dir) / "mlperf_log_detail.txt").read_text().splitlines():
+        if line.startswith(":::MLLOG "):
+            record = json.loads(line[len(":::MLLOG "):])
+            values.setdefault(record["key"], record["value"])
+    return values

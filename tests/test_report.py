@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import harness_env, run
+from conftest import detail_values, harness_env, run
 from harness import registry, verdict
 from harness.summary import milliseconds
 
@@ -105,15 +105,6 @@ def tags(html: str) -> list[tuple[str, dict]]:
 def section(html: str, anchor: str) -> str:
     start = html.index(f'<section id="{anchor}">')
     return html[start:html.index("</section>", start)]
-
-
-def detail_values(run_dir: Path) -> dict:
-    values = {}
-    for line in (run_dir / "mlperf_log_detail.txt").read_text().splitlines():
-        if line.startswith(":::MLLOG "):
-            record = json.loads(line[len(":::MLLOG "):])
-            values.setdefault(record["key"], record["value"])
-    return values
 
 
 def test_the_page_is_self_contained_and_every_link_opens_a_file(report, logs):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import harness_env, run
+from conftest import detail_values, harness_env, run
 from harness import command_settings, performance, summary
 from harness.errors import UsageError
 
@@ -124,16 +124,6 @@ def performance_demo(tmp_path_factory):
         done = run([sys.executable, "-m", "harness", "demo", "resnet"], {**env, **extra})
         assert done.returncode == 0, done.stdout + done.stderr
     return tmp, env
-
-
-def detail_values(run_dir) -> dict:
-    """The detail log read independently: every MLLOG record's first value by key."""
-    values = {}
-    for line in (run_dir / "mlperf_log_detail.txt").read_text().splitlines():
-        if line.startswith(":::MLLOG "):
-            record = json.loads(line[len(":::MLLOG "):])
-            values.setdefault(record["key"], record["value"])
-    return values
 
 
 def test_make_summary_csv_and_json_carry_loadgen_results_of_a_real_run(performance_demo):
